@@ -1,0 +1,66 @@
+"""Run any Python script under instruments that act at its phases.
+
+``overseer script.py ARGS`` runs the script as ``python`` would, with the instruments of a
+``voirfile.py`` beside it and of installed packages. Inside the script, ``give`` hands values
+to them; with no overseer running it costs almost nothing::
+
+    from overseer import give
+
+    give(loss=0.25, step=10)
+
+The public names: :class:`Overseer`, :func:`give`, :func:`run_commands` (the parent side of
+the event stream), the phases and the exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    InstrumentError,
+    OverseerError,
+    ProbeError,
+    SelectorSyntaxError,
+    StreamError,
+    UsageError,
+    VoirfileError,
+)
+from .giver import Give, give
+from .phase import Phase, PhaseSequence, StopProgram
+
+if TYPE_CHECKING:
+    from .overseer import Overseer, Terminated
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Give",
+    "InstrumentError",
+    "Overseer",
+    "OverseerError",
+    "Phase",
+    "PhaseSequence",
+    "ProbeError",
+    "SelectorSyntaxError",
+    "StopProgram",
+    "StreamError",
+    "Terminated",
+    "UsageError",
+    "VoirfileError",
+    "__version__",
+    "give",
+]
+
+_LAZY = {"Overseer": ".overseer", "Terminated": ".overseer"}
+
+
+def __getattr__(name: str) -> Any:
+    # The Overseer pulls in argparse and friends: scripts that only `give` do not pay for it.
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    message = f"module 'overseer' has no attribute {name!r}"
+    raise AttributeError(message)

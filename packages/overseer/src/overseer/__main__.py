@@ -1,0 +1,8 @@
+"""``python -m overseer script.py ARGS...``: the ``overseer`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

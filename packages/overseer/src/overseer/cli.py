@@ -1,0 +1,61 @@
+"""The ``overseer`` command: ``overseer [OPTIONS] script.py ARGS...``.
+
+Also ``overseer [OPTIONS] -m module[:function] ARGS...``, ``python -m overseer ...`` and
+``suite run ...``. Options come before the script; ``overseer --help`` lists every
+instrument found (voirfile and installed packages) with its flags.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .discovery import (
+    InstrumentSpec,
+    entry_point_instruments,
+    find_voirfiles,
+    guess_script,
+    load_voirfile,
+)
+from .errors import OverseerError
+from .overseer import Overseer
+
+__all__ = ["command", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the overseer command line and return its exit status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        overseer = Overseer(_find_instruments(arguments))
+        overseer._parser.epilog = _describe(overseer)
+        return overseer.run(arguments)
+    except OverseerError as error:
+        print(f"overseer: error: {error}", file=sys.stderr)
+        return 2
+
+
+def command(argv: list[str]) -> int:
+    """Run a Python script or module under the overseer's instruments."""
+    return main(argv)
+
+
+def _find_instruments(argv: list[str]) -> list[InstrumentSpec]:
+    specs: list[InstrumentSpec] = []
+    for index, path in enumerate(find_voirfiles(guess_script(argv), Path.cwd())):
+        specs.extend(load_voirfile(path, index))
+    installed, problems = entry_point_instruments()
+    for problem in problems:
+        print(f"overseer: warning: {problem}", file=sys.stderr)
+    return specs + installed
+
+
+def _describe(overseer: Overseer) -> str:
+    specs = overseer._pending
+    if not specs:
+        return "instruments: none found (add a voirfile.py beside the script)"
+    lines = ["instruments:"]
+    for spec in specs:
+        summary = f": {spec.summary}" if spec.summary else ""
+        lines.append(f"  {spec.name} (from {spec.origin}){summary}")
+    return "\n".join(lines)

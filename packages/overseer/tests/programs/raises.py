@@ -1,0 +1,5 @@
+def inner():
+    raise ValueError("the script's own failure")
+
+
+inner()

@@ -1,0 +1,24 @@
+"""The example instruments of voir's guide, written for voir's documented API."""
+
+import time
+
+
+def instrument_time(ov):
+    """Print the time it takes to load and to run the script."""
+    yield ov.phases.init
+    ov.argparser.add_argument("--time", action="store_true", help="print load and run times")
+    yield ov.phases.parse_args
+    start = time.time()
+    yield ov.phases.load_script
+    loaded = time.time()
+    if ov.options.time:
+        print(f"Load time: {(loaded - start) * 1000:.3f}ms")
+    yield ov.phases.run_script
+    if ov.options.time:
+        print(f"Run time: {(time.time() - loaded) * 1000:.3f}ms")
+
+
+def instrument_minloss(ov):
+    """Print the smallest loss given."""
+    yield ov.phases.init
+    ov.given["?loss"].min().print("Minimum loss: {}")
