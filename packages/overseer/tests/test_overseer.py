@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
 from typing import Any
 
 Run = Callable[..., Any]

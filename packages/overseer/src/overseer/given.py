@@ -42,13 +42,15 @@ class Given(SourceProxy):  # type: ignore[misc]
             super().__init__(_obs=_obs, _root=_root)
             return
         import reactivex
+        from reactivex.disposable import Disposable
 
         self._owners: list[tuple[Any, str | None]] = []
         self._owner = owner or (lambda: None)
         self._on_error = on_error
 
-        def subscribe(observer: Any, scheduler: Any = None) -> None:
+        def subscribe(observer: Any, scheduler: Any = None) -> Any:
             self._owners.append((observer, self._owner()))
+            return Disposable(lambda: self._unsubscribe(observer))
 
         super().__init__(_obs=reactivex.create(subscribe), _root=None)
         self._root = self
@@ -64,9 +66,11 @@ class Given(SourceProxy):  # type: ignore[misc]
                 observer.on_next(values)
             except Exception as error:
                 failures = [*(failures or ()), (observer, owner, error)]
-        if failures:
-            for observer, owner, error in failures:
-                self._detach(observer, owner, error)
+        for failed, failed_owner, failure in failures or ():
+            self._detach(failed, failed_owner, failure)
+
+    def _unsubscribe(self, observer: Any) -> None:
+        self._owners = [pair for pair in self._owners if pair[0] is not observer]
 
     def _detach(self, failed: Any, owner: str | None, error: BaseException) -> None:
         self._owners = [

@@ -37,7 +37,8 @@ Deliver = Callable[[dict[str, Any]], None]
 _deliver: Deliver | None = None
 
 _inherited: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "overseer_inherited", default={}
+    "overseer_inherited",
+    default={},  # noqa: B039 - never mutated: inherit() sets a new dict
 )
 _wrap_ids = itertools.count()
 
@@ -142,7 +143,7 @@ def _detect_spawned_worker() -> None:
     global _deliver
     run_pid = os.environ.get(RUN_PID_ENV)
     if run_pid and run_pid != str(os.getpid()) and "multiprocessing" in sys.modules:
-        _deliver = _warn_once_in_spawned_worker  # type: ignore[assignment]
+        _deliver = _warn_once_in_spawned_worker
 
 
 _detect_spawned_worker()

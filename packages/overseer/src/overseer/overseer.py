@@ -69,7 +69,7 @@ class Overseer:
         self,
         instruments: Iterable[Callable[..., Any] | InstrumentSpec] = (),
         *,
-        sink: DataSink | None | bool = True,
+        sink: DataSink | bool | None = True,
     ) -> None:
         self.phases = PhaseSequence()
         self._schedule = Schedule(self.phases, self._on_instrument_error, self._on_step)
@@ -89,6 +89,7 @@ class Overseer:
         self._log: LogStream | None = None
         self._probes: ProbeSet | None = None
         self._log_given = False
+        self._warned_fork = False
         self._lock = threading.RLock()
         self.program: Program | None = None
         self.instrument_errors: list[tuple[str, BaseException]] = []
@@ -99,7 +100,7 @@ class Overseer:
     def argparser(self) -> Any:
         """The command-line parser; flags an instrument adds are shown under its name."""
         name = self._running_instrument
-        if name is None or not self.phases.init.pending and not self.phases.init.running:
+        if name is None or (not self.phases.init.pending and not self.phases.init.running):
             return self._parser
         if name not in self._groups:
             self._groups[name] = self._parser.add_argument_group(f"instrument {name}")
@@ -387,7 +388,6 @@ class Overseer:
 
     def _install(self) -> Callable[[], None]:
         """Make this the process's overseer; return what undoes it."""
-        self._warned_fork = False
         previous_env = os.environ.get(RUN_PID_ENV)
         os.environ[RUN_PID_ENV] = str(os.getpid())
         previous_delivery = give_module.set_delivery(None)

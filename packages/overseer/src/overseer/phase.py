@@ -175,7 +175,9 @@ class Schedule:
                 return
             phase, priority = waited
             if not phase.done:
-                heapq.heappush(self._waiting[id(phase)], _Waiter((-priority, order), generator, name))
+                heapq.heappush(
+                    self._waiting[id(phase)], _Waiter((-priority, order), generator, name)
+                )
                 return
 
     def _step(
