@@ -28,6 +28,17 @@ def test_voir_guide_time_flag_and_minimum_loss(run_overseer: Run) -> None:
     assert "Minimum loss: 0.25" in done.stdout
 
 
+def test_voir_guide_probe_gives_the_loss_of_an_unchanged_script(
+    run_overseer: Run, workdir: Path
+) -> None:
+    done = run_overseer("--time", "--log-given", "main.py", "5", cwd=workdir / "guide")
+    assert done.returncode == 0, done.stderr
+    losses = [10.0 / (epoch + 1) + epoch for epoch in range(5)]
+    assert done.data("loss") == losses
+    assert f"Minimum loss: {min(losses)}" in done.stdout
+    assert "Load time: " in done.stdout
+
+
 def test_options_before_the_script_are_the_overseer_s(run_overseer: Run) -> None:
     done = run_overseer("train.py", "2", "0", "--time")
     assert done.returncode != 0

@@ -150,7 +150,7 @@ class Overseer:
         if self._probes is None:
             from .probe import ProbeSet
 
-            self._probes = ProbeSet()
+            self._probes = ProbeSet(on_error=self._on_probe_error)
             if self.phases.load_script.done or self.phases.load_script.running:
                 self._probes.activate()
         return self._probes.probe(selector, **options)
@@ -195,6 +195,7 @@ class Overseer:
                 self._options = self._parse(argv)
             with self._phase(self.phases.load_script):
                 self.program = self._load()
+                self.program.prepare()
                 if self._probes is not None:
                     self._probes.activate()
             with self._phase(self.phases.run_script) as result:
@@ -221,6 +222,8 @@ class Overseer:
         return status
 
     def _finish(self, status: int) -> int:
+        if self.program is not None:
+            self.program.restore()
         if self._probes is not None:
             self._probes.close()
         if self._given is not None:
@@ -321,6 +324,10 @@ class Overseer:
         return self._running_instrument
 
     def _on_instrument_error(self, name: str, error: BaseException) -> None:
+        if isinstance(error, OverseerError):
+            # Bad input (a selector that does not parse, a missing function): stop the run
+            # with its one-line message rather than go on half-instrumented.
+            raise error
         self.instrument_errors.append((name, error))
         self._record(
             "instrument_error",
@@ -331,6 +338,9 @@ class Overseer:
             f" {type(error).__name__}: {error}",
             file=sys.stderr,
         )
+
+    def _on_probe_error(self, selector: str, error: BaseException) -> None:
+        self._on_instrument_error(self._running_instrument or f"probe {selector!r}", error)
 
     def _on_subscriber_error(self, owner: str | None, error: BaseException) -> None:
         self._on_instrument_error(owner or "a subscriber of ov.given", error)
