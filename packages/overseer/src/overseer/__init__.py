@@ -30,10 +30,12 @@ from .phase import Phase, PhaseSequence, StopProgram
 
 if TYPE_CHECKING:
     from .overseer import Overseer, Terminated
+    from .runner import Entry, Runner, run_commands
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Entry",
     "Give",
     "InstrumentError",
     "Overseer",
@@ -41,6 +43,7 @@ __all__ = [
     "Phase",
     "PhaseSequence",
     "ProbeError",
+    "Runner",
     "SelectorSyntaxError",
     "StopProgram",
     "StreamError",
@@ -49,13 +52,21 @@ __all__ = [
     "VoirfileError",
     "__version__",
     "give",
+    "run_commands",
 ]
 
-_LAZY = {"Overseer": ".overseer", "Terminated": ".overseer"}
+_LAZY = {
+    "Entry": ".runner",
+    "Overseer": ".overseer",
+    "Runner": ".runner",
+    "Terminated": ".overseer",
+    "run_commands": ".runner",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The Overseer pulls in argparse and friends: scripts that only `give` do not pay for it.
+    # The Overseer and the runner pull in argparse, subprocess and friends: scripts that only
+    # `give` do not pay for them.
     if name in _LAZY:
         import importlib
 
