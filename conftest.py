@@ -8,18 +8,9 @@ Every check reads the *installed* package (nox installs each one, not editable, 
 environment), never a ``src/`` folder. A package's ``tests/test_package.py`` states its
 expectations and runs each check::
 
-    @pytest.fixture
-    def contract(package_contract):
-        return package_contract(
-            import_name="overseer_tracing",
-            dist="overseer-tracing",
-            forbidden_imports=("numpy", "torch"),
-            entry_points={"overseer.commands": {"trace": "overseer_tracing.cli:main"}},
-        )
-
-
-    def test_all_is_sorted_and_complete(contract):
-        contract.check_all()
+    def test_package_contract(package_contract, contract_check):
+        contract = package_contract("overseer_tracing", "overseer-tracing")
+        getattr(contract, f"check_{contract_check}")()
 """
 
 from __future__ import annotations
@@ -41,6 +32,12 @@ from packaging.utils import canonicalize_name
 
 # The entry point groups a package's contract covers: the suite's wiring and its scripts.
 ENTRY_POINT_GROUPS = ("overseer.commands", "overseer.instruments", "console_scripts")
+
+# Heavy modules load inside the functions that need them, never at a package's import.
+HEAVY_IMPORTS = ("hydra", "numpy", "omegaconf", "pynvml", "rich", "submitit", "textual", "torch")
+
+# Every check of the contract, run by each package's tests/test_package.py.
+CHECKS = ("imports_alone", "version", "all", "entry_points")
 
 # Import name -> distribution of each package of the workspace.
 WORKSPACE = {
@@ -80,7 +77,7 @@ class PackageContract:
 
     import_name: str
     dist: str
-    forbidden_imports: tuple[str, ...] = ()
+    forbidden_imports: tuple[str, ...] = HEAVY_IMPORTS
     entry_points: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -224,3 +221,9 @@ def _names_imported_from_outside(module: ModuleType) -> set[str]:
 def package_contract() -> type[PackageContract]:
     """The class :class:`PackageContract`: call it with a package's expectations."""
     return PackageContract
+
+
+@pytest.fixture(params=CHECKS)
+def contract_check(request: pytest.FixtureRequest) -> str:
+    """The name of one check of the contract: a test using it runs once per check."""
+    return str(request.param)

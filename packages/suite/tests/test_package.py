@@ -1,47 +1,13 @@
-"""overseer-suite keeps the package contract of the workspace (the root conftest.py)."""
+"""overseer-suite keeps the package contract of the workspace (see the root conftest.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
-
-@pytest.fixture
-def contract(package_contract: Any) -> Any:
-    """What overseer-suite promises: its import, version, ``__all__`` and entry points."""
-    return package_contract(
-        import_name="overseer_suite",
-        dist="overseer-suite",
-        # Heavy modules load inside the functions that need them, never at import.
-        forbidden_imports=(
-            "hydra",
-            "numpy",
-            "omegaconf",
-            "pynvml",
-            "rich",
-            "submitit",
-            "textual",
-            "torch",
-        ),
-        # Exactly these; every other group of the contract holds none.
-        entry_points={
-            "console_scripts": {"suite": "overseer_suite.dispatch:main"},
-        },
-    )
-
-
-def test_it_imports_alone_without_heavy_modules(contract: Any) -> None:
-    contract.check_imports_alone()
-
-
-def test_its_version_is_the_installed_one(contract: Any) -> None:
-    contract.check_version()
-
-
-def test_its_all_is_sorted_and_complete(contract: Any) -> None:
-    contract.check_all()
-
-
-def test_its_entry_points_are_declared_and_load(contract: Any) -> None:
-    contract.check_entry_points()
+def test_package_contract(package_contract: Any, contract_check: str) -> None:
+    entry_points: dict[str, dict[str, str]] = {
+        "console_scripts": {"suite": "overseer_suite.dispatch:main"}
+    }
+    contract = package_contract("overseer_suite", "overseer-suite", entry_points=entry_points)
+    getattr(contract, f"check_{contract_check}")()
