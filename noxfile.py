@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -389,27 +389,15 @@ def slurm(session: nox.Session) -> None:
     )
 
 
-def _benchmarks() -> Iterator[Path]:
-    folder = ROOT / "benchmarks"
-    if (folder / "run.py").is_file():
-        yield folder / "run.py"
-    yield from sorted(folder.glob("*/run.py"))
-
-
 @nox.session(python=MAIN_PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Every benchmark: benchmarks/run.py and benchmarks/*/run.py, with their requirements."""
-    scripts = list(_benchmarks())
-    if not scripts:
-        session.skip("no benchmarks/run.py nor benchmarks/*/run.py yet")
-    requirements = [
-        f"--requirement={path}"
-        for script in scripts
-        if (path := script.parent / "requirements.txt").is_file()
-    ]
+    """Every benchmark, through benchmarks/run.py, with each one's requirements.txt."""
+    folder = ROOT / "benchmarks"
+    if not any(folder.glob("*/run.py")):
+        session.skip("no benchmarks/*/run.py yet")
+    requirements = [f"--requirement={path}" for path in sorted(folder.glob("*/requirements.txt"))]
     _install(session, PACKAGES.values(), *requirements)
-    for script in scripts:
-        session.run("python", str(script.relative_to(ROOT)), *session.posargs)
+    session.run("python", "benchmarks/run.py", *session.posargs)
 
 
 @nox.session(python=MAIN_PYTHON, default=False)

@@ -59,8 +59,8 @@ def run_overseer(workdir: Path) -> Callable[..., Finished]:
         stream: bool = True,
     ) -> Finished:
         data_path = workdir / "data.jsonl"
-        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        full_env.pop("VOIRFILE", None)
+        inherited = {k: v for k, v in os.environ.items() if k not in ("VOIRFILE", "DATA_FD")}
+        full_env = {**inherited, "PYTHONUNBUFFERED": "1", **(env or {})}
         with open(data_path, "wb") as data_file:
             fds: tuple[int, ...] = ()
             if stream:

@@ -41,7 +41,8 @@ def test_voir_guide_probe_gives_the_loss_of_an_unchanged_script(
 
 def test_options_before_the_script_are_the_overseer_s(run_overseer: Run) -> None:
     done = run_overseer("train.py", "2", "0", "--time")
-    assert done.returncode != 0
+    assert done.returncode == 0, done.stderr
+    assert "argv: ['train.py', '2', '0', '--time']" in done.stdout
     assert "Load time" not in done.stdout
 
 

@@ -76,6 +76,7 @@ class Overseer:
         self._parser = argparse.ArgumentParser(
             prog="overseer",
             description="Run a Python script or module under instruments.",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
             allow_abbrev=False,
         )
         self._groups: dict[str, argparse._ArgumentGroup] = {}
@@ -247,6 +248,10 @@ class Overseer:
         failure: BaseException | None = None
         try:
             yield result
+        except SystemExit as exit_:
+            # sys.exit(0) is how many scripts end well: run_script ends as if they returned.
+            if phase is not self.phases.run_script or _exit_status(exit_) != 0:
+                failure = exit_
         except BaseException as error:
             failure = error
         self._record("phase", {"name": phase.name})

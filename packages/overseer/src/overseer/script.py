@@ -6,8 +6,8 @@ return a :class:`Program` whose :meth:`~Program.run` executes it as ``__main__``
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import importlib
 import importlib.util

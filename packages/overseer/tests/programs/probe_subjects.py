@@ -6,7 +6,7 @@ a function shared between tests would make them depend on their order.
 
 # These functions exist to assign variables for probes to read, so assignments that
 # nothing reads (F841, RET504) are their point, and C416 keeps a comprehension to probe.
-# ruff: noqa: F841, RET504, C416
+# ruff: noqa: F841, C416
 
 import contextlib
 
