@@ -7,44 +7,21 @@ sections of other benchmarks alone.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from measures import MEASURES, Measure
+from results import spread, write_section
 from startup import OVERHEADS
 
-BEGIN = "<!-- overseer-core vs voir: begin (written by benchmarks/overseer/run.py) -->"
-END = "<!-- overseer-core vs voir: end -->"
+TITLE = "overseer-core vs voir"
+WRITER = "benchmarks/overseer/run.py"
 STARTUP_GOAL_MS = 60.0
-HEADER = (
-    "# Benchmark results\n\n"
-    "Each section is written by one `benchmarks/<name>/run.py` (all of them: `nox -s bench`\n"
-    "or `python benchmarks/run.py`). Numbers come from one run on the machine named in the\n"
-    "section; re-running a benchmark replaces its section.\n"
-)
 
 
-def spread(values: Sequence[float]) -> tuple[float, float, float]:
-    """Median, minimum and maximum of ``values``.
-
-    >>> spread([3.0, 1.0, 2.0])
-    (2.0, 1.0, 3.0)
-    """
-    return statistics.median(values), min(values), max(values)
-
-
-def write_section(path: Path, results: dict[str, Any]) -> None:
+def write(path: Path, results: dict[str, Any]) -> None:
     """Put this run's section into ``path``, replacing the previous one if there is one."""
-    section = f"{BEGIN}\n{render(results)}{END}\n"
-    text = path.read_text() if path.is_file() else HEADER
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    write_section(TITLE, WRITER, render(results), path)
 
 
 def render(results: dict[str, Any]) -> str:

@@ -21,9 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/results.py
+
 import startup
 from measures import MEASURES, RunFailed, Variant, check_variant, run_variant, variants
-from report import render, write_section
+from report import render, write
 from venvs import BENCH_DIR, ROOT, Venv, overseer_venv, source_digest, voir_venv
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     RAW_RESULTS.write_text(json.dumps(results, indent=2))
     print(render(results))
     if options.write:
-        write_section(RESULTS, results)
+        write(RESULTS, results)
         print(f"bench: wrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     failed = bool(errors) or bool(startup_results["errors"])
     return 1 if failed else 0

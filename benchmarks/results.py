@@ -1,0 +1,59 @@
+"""Shared by every benchmark: medians and ranges, and its own section of RESULTS.md.
+
+A benchmark folder's ``run.py`` puts ``benchmarks/`` on ``sys.path`` and imports this::
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from results import RESULTS, spread, write_section
+
+Each section sits between two HTML comments named after its title, so re-running one
+benchmark replaces its own section and leaves the others alone.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADER = (
+    "# Benchmark results\n\n"
+    "Each section is written by one `benchmarks/<name>/run.py` (all of them: `nox -s bench`\n"
+    "or `python benchmarks/run.py`). Numbers come from one run on the machine named in the\n"
+    "section; re-running a benchmark replaces its section.\n"
+)
+
+
+def spread(values: Sequence[float]) -> tuple[float, float, float]:
+    """Median, minimum and maximum of ``values``.
+
+    >>> spread([3.0, 1.0, 2.0])
+    (2.0, 1.0, 3.0)
+    """
+    return statistics.median(values), min(values), max(values)
+
+
+def markers(title: str, writer: str) -> tuple[str, str]:
+    """The comments that open and close the section ``title`` written by ``writer``."""
+    return f"<!-- {title}: begin (written by {writer}) -->", f"<!-- {title}: end -->"
+
+
+def write_section(title: str, writer: str, body: str, path: Path = RESULTS) -> None:
+    """Put ``body`` into ``path`` as the section ``title``, replacing an earlier one.
+
+    Args:
+        title: the section's name, e.g. ``"overseer-core vs voir"``.
+        writer: the script that writes it, e.g. ``"benchmarks/overseer/run.py"``.
+        body: the section's Markdown, its heading included.
+    """
+    begin, end = markers(title, writer)
+    section = f"{begin}\n{body.rstrip()}\n{end}\n"
+    text = path.read_text() if path.is_file() else HEADER
+    start = text.find(f"<!-- {title}: begin")
+    if start >= 0 and end in text[start:]:
+        stop = text.index(end, start) + len(end)
+        after = text[stop:].lstrip("\n")
+        text = text[:start] + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
