@@ -190,7 +190,9 @@ def _method(results: dict[str, Any]) -> str:
 - Probe: voirfile `ov.probe("//f > x").subscribe(lambda d: None)` after `load_script`.
 - Start-up: `trivial.py` holds `pass`; {settings["startup_runs"]} rounds, each starting in turn
   voir's python, `voir`, overseer-core's python, `overseer`, then both launchers with the
-  one-instrument voirfile, and `python -c "import giving"` in the overseer-core environment,
+  one-instrument voirfile (`where` + `subscribe`, which overseer-core runs without importing
+  giving), then with a voirfile whose instrument uses `throttle` (giving is imported), and
+  `python -c "import giving"` in the overseer-core environment,
   all fresh processes, after one untimed round. Overhead = the launcher's wall time minus
   its own environment's `python` in the same round; median and min-max of those differences.
   `$VOIRFILE` is set for every launcher run (empty for "no voirfile"), so neither searches

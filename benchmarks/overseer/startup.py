@@ -2,7 +2,8 @@
 
 Each round runs, in turn: the voir environment's ``python``, ``voir``, the overseer-core
 environment's ``python``, ``overseer``, then both launchers again with a voirfile holding one
-instrument, and last ``python -c "import giving"`` in the overseer-core environment. A
+instrument of the usual kind (run without giving by overseer-core), then with one using an
+operator only giving has, and last ``python -c "import giving"`` in the overseer-core environment. A
 launcher's overhead is its time minus its own environment's ``python`` in the same round, so
 a slow moment of the machine hits both sides of the difference.
 """
@@ -38,6 +39,11 @@ class Launch:
 OVERHEADS = (
     ("voir/bare", "overseer/bare", "no voirfile"),
     ("voir/one", "overseer/one", "voirfile with one instrument (`ov.given.where(...).subscribe`)"),
+    (
+        "voir/giving-operator",
+        "overseer/giving-operator",
+        "voirfile with one instrument using a giving-only operator (`ov.given.throttle(1.0)`)",
+    ),
 )
 
 
@@ -53,6 +59,8 @@ def launches(voir: Venv, overseer: Venv) -> list[Launch]:
         Launch("overseer/bare", overseer_command, ""),
         Launch("voir/one", voir_command, "one_instrument.py"),
         Launch("overseer/one", overseer_command, "one_instrument.py"),
+        Launch("voir/giving-operator", voir_command, "giving_operator.py"),
+        Launch("overseer/giving-operator", overseer_command, "giving_operator.py"),
         # What an instrument touching ov.given adds: the giving library's import.
         Launch("overseer/import-giving", (str(overseer.python), "-c", "import giving"), None),
     ]
