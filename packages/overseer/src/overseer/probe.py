@@ -266,5 +266,5 @@ if __name__ == "__main__":
         return total
 
     with ProbeSet() as _probes:
-        _probes.probe("_demo > total").print("total = {total}")
+        _probes.probe("//_demo > total").print("total = {total}")
         _demo(4)
