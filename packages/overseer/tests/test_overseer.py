@@ -160,12 +160,17 @@ def test_early_stop_runs_finally_blocks_and_exits_zero(run_overseer: Run, workdi
         "        if step == 4:\n"
         "            ov.stop('enough')\n"
         "    ov.given['?step'].subscribe(check)\n"
+        "    yield ov.phases.run_script\n"
+        "    print('after run_script')\n"
+        "    yield ov.phases.finalize\n"
+        "    print('at finalize', ov.stopped)\n"
     )
     done = run_overseer("--log-given", "steps.py", env={"VOIRFILE": str(voirfile)})
     assert done.returncode == 0, done.stderr
-    assert "finally ran" in done.stdout
+    assert done.stdout.splitlines()[-3:] == ["finally ran", "after run_script", "at finalize True"]
     assert done.data("step") == [0, 1, 2, 3, 4]
     assert done.events("stop") == [{"value": "enough"}]
+    assert [e["name"] for e in done.events("phase")][-2:] == ["run_script", "finalize"]
 
 
 def _start(workdir: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:

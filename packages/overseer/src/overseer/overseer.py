@@ -63,6 +63,7 @@ class Overseer:
         phases: the run's phases (``ov.phases.init`` ...).
         options: the parsed command line (after ``parse_args``).
         program: the loaded script (after ``load_script``).
+        stopped: true once the script was ended on purpose by :meth:`stop`.
     """
 
     def __init__(
@@ -93,6 +94,7 @@ class Overseer:
         self._warned_fork = False
         self._lock = threading.RLock()
         self.program: Program | None = None
+        self.stopped = False
         self.instrument_errors: list[tuple[str, BaseException]] = []
 
     # ------------------------------------------------------------------ voir's surface
@@ -202,7 +204,7 @@ class Overseer:
             with self._phase(self.phases.run_script) as result:
                 result.append(self.program.run())
         except StopProgram as stop:
-            self._record("stop", {"value": _jsonable(stop.args[0] if stop.args else None)})
+            self._record_stop(stop)
             self._schedule.throw_everywhere(stop)
         except SystemExit as exit_:
             status = _exit_status(exit_)
@@ -252,6 +254,13 @@ class Overseer:
             # sys.exit(0) is how many scripts end well: run_script ends as if they returned.
             if phase is not self.phases.run_script or _exit_status(exit_) != 0:
                 failure = exit_
+        except StopProgram as stop:
+            # An early stop ends the script on purpose: instruments waiting for the end of
+            # run_script and for finalize resume as after any other end.
+            if phase is not self.phases.run_script:
+                failure = stop
+            else:
+                self._record_stop(stop)
         except BaseException as error:
             failure = error
         self._record("phase", {"name": phase.name})
@@ -365,6 +374,10 @@ class Overseer:
         """Write a control record to the data stream, if there is one."""
         if self._sink is not None:
             self._sink.control(event, data)
+
+    def _record_stop(self, stop: StopProgram) -> None:
+        self.stopped = True
+        self._record("stop", {"value": _jsonable(stop.args[0] if stop.args else None)})
 
     def _write(self, values: dict[str, Any]) -> None:
         """Write what ``ov.log`` receives: a control record if it has ``$event``."""

@@ -1,0 +1,100 @@
+"""``--verify``: the checklist it prints, compared with snapshots, and the lines it suggests.
+
+The expected outputs are in ``tests/snapshots/checklist_*.txt``, with each rate replaced by
+``<rate>``. After a deliberate change of the output, rewrite them with::
+
+    OVERSEER_UPDATE_SNAPSHOTS=1 python -m pytest packages/instruments/tests/test_checklist.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from overseer_instruments import ConfigurationError, verify
+
+Run = Callable[..., Any]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def normalised(text: str) -> str:
+    """The output without what changes from run to run: the rates."""
+    return re.sub(r"\d+\.\d items/s", "<rate> items/s", text)
+
+
+def assert_snapshot(text: str, name: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("OVERSEER_UPDATE_SNAPSHOTS"):
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(normalised(text))
+    assert normalised(text) == path.read_text()
+
+
+def suggested_voirfile(stdout: str) -> str:
+    """The voirfile the checklist prints at its end, unindented."""
+    block = stdout.split("A voirfile.py beside the script that gives what is missing:\n\n")[1]
+    return "\n".join(line.removeprefix("    ") for line in block.splitlines()) + "\n"
+
+
+def test_a_script_that_gives_everything(run_overseer: Run) -> None:
+    done = run_overseer("--verify", "checklist_full.py")
+    assert done.returncode == 0, done.stderr
+    assert_snapshot(done.stdout, "checklist_full.txt")
+    assert [stop["value"] for stop in done.events("stop")] == ["early_stop: 30 records of 'step'"]
+
+
+def test_a_script_that_gives_only_its_loss(run_overseer: Run) -> None:
+    done = run_overseer("--verify", "checklist_loss.py")
+    assert done.returncode == 0, done.stderr
+    assert_snapshot(done.stdout, "checklist_loss.txt")
+
+
+def test_the_suggested_voirfile_gives_everything(run_overseer: Run, workdir: Path) -> None:
+    first = run_overseer("--verify", "checklist_loss.py")
+    (workdir / "voirfile.py").write_text(suggested_voirfile(first.stdout))
+    done = run_overseer("--verify", "checklist_loss.py")
+    assert done.returncode == 0, done.stderr
+    assert "[ ]" not in done.stdout
+    assert "3 of 3 given." in done.stdout
+    assert "4 of 4 given." in done.stdout
+    assert "none: give" not in done.stdout
+    assert done.stdout.startswith("overseer --verify: checklist_loss.py was stopped after 30 steps")
+
+
+def test_the_rates_are_written_once_beside_train_rate(run_overseer: Run) -> None:
+    done = run_overseer("--verify", "--train-rate", "checklist_full.py")
+    rates = [r["task"] for r in done.records if r.get("units") == "items/s"]
+    # One window each, closed at the stop: none twice.
+    assert sorted(rates) == ["compute", "loading", "train"]
+
+
+def test_verify_steps_sets_the_stop(run_overseer: Run) -> None:
+    done = run_overseer("--verify", "--verify-steps", "5", "checklist_full.py")
+    assert done.stdout.startswith("overseer --verify: checklist_full.py was stopped after 5 steps.")
+    many = run_overseer("--verify", "--verify-steps", "1000", "checklist_full.py")
+    assert many.stdout.startswith("trained\noverseer --verify: checklist_full.py ended on its own")
+
+
+def test_the_exit_status_is_the_scripts(run_overseer: Run, workdir: Path) -> None:
+    (workdir / "failing.py").write_text(
+        "from overseer import give\n\ngive(loss=1.0)\nraise RuntimeError('diverged')\n"
+    )
+    done = run_overseer("--verify", "failing.py")
+    assert done.returncode == 1
+    assert "RuntimeError: diverged" in done.stderr
+    assert "  [x] loss " in done.stdout
+    assert "1 of 3 given." in done.stdout
+
+
+def test_a_bad_step_count_is_refused(run_overseer: Run) -> None:
+    done = run_overseer("--verify", "--verify-steps", "0", "checklist_full.py")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("overseer: error: argument --verify-steps: expected a whole number")
+    with pytest.raises(ConfigurationError, match=r"^verify\(steps=0\): "):
+        verify(steps=0)
