@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -238,5 +239,6 @@ def test_help_lists_instruments_and_their_flags(run_overseer: Run) -> None:
     assert done.returncode == 0
     assert "instrument instrument_time" in done.stdout
     assert "--time" in done.stdout
-    assert "instrument_minloss (from " in done.stdout
-    assert "Print the smallest loss given." in done.stdout
+    listed = done.stdout.split("instruments found (voirfiles, then installed packages):\n")[1]
+    assert re.search(r"^  instrument_minloss +Print the smallest loss given\.", listed, re.M)
+    assert "voirfile.py)" in listed

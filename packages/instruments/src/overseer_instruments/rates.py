@@ -158,14 +158,53 @@ def measured_rates(ov: Any) -> dict[str, list[float]]:
 def command_line(ov: Any) -> Iterator[Any]:
     """Give training, data loading and compute rates in items per second."""
     add = ov.argparser.add_argument
-    add("--train-rate", action="store_true", help="rate of the step + batch records")
-    add("--loading-rate", action="store_true", help="rate of next() on the given loader")
-    add("--compute-rate", action="store_true", help="rate of compute_start..compute_end spans")
-    add("--rate-interval", type=_positive_float, default=1.0, metavar="X", help="window (1)")
-    add("--rate-interval-unit", choices=UNITS, default="seconds", help="of --rate-interval")
-    add("--rate-skip", type=_whole, default=0, metavar="N", help="warm-up steps left out")
-    add("--rate-batch-size", type=_positive_int, metavar="N", help="items of a sizeless batch")
-    add("--rate-method", choices=METHODS, default="step", help="how --train-rate times steps")
+    add(
+        "--train-rate",
+        action="store_true",
+        help="items/s of the training loop, from step + batch records",
+    )
+    add(
+        "--loading-rate",
+        action="store_true",
+        help="items/s of the data loader the script gives (loader=...), timing each next()",
+    )
+    add(
+        "--compute-rate",
+        action="store_true",
+        help="items/s between compute_start and compute_end records",
+    )
+    add(
+        "--rate-interval",
+        type=_positive_float,
+        default=1.0,
+        metavar="X",
+        help="length of a rate window (default: 1)",
+    )
+    add(
+        "--rate-interval-unit",
+        choices=UNITS,
+        default="seconds",
+        help="unit of --rate-interval (default: seconds)",
+    )
+    add(
+        "--rate-skip",
+        type=_whole,
+        default=0,
+        metavar="N",
+        help="warm-up steps left out of the rates (default: 0)",
+    )
+    add(
+        "--rate-batch-size",
+        type=_positive_int,
+        metavar="N",
+        help="items per batch when the batch has no len() or shape",
+    )
+    add(
+        "--rate-method",
+        choices=METHODS,
+        default="step",
+        help="step: between step records; delta: given delta=seconds; wrap: give.wrap blocks",
+    )
     yield ov.phases.parse_args
     options = ov.options
     settings = _flag_settings(options)

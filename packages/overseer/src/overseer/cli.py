@@ -7,7 +7,9 @@ instrument found (voirfile and installed packages) with its flags.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 from .discovery import (
@@ -54,8 +56,11 @@ def _describe(overseer: Overseer) -> str:
     specs = overseer._pending
     if not specs:
         return "instruments: none found (add a voirfile.py beside the script)"
-    lines = ["instruments:"]
+    width = max(shutil.get_terminal_size().columns - 2, 60)
+    name_width = min(max(len(spec.name) for spec in specs), 20)
+    indent = " " * (name_width + 4)
+    lines = ["instruments found (voirfiles, then installed packages):"]
     for spec in specs:
-        summary = f": {spec.summary}" if spec.summary else ""
-        lines.append(f"  {spec.name} (from {spec.origin}){summary}")
+        text = f"  {spec.name:<{name_width}}  {spec.summary or ''} ({spec.origin})"
+        lines.append(textwrap.fill(text, width, subsequent_indent=indent))
     return "\n".join(lines)

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["Overseer", "Terminated"]
 
 
+USAGE = "overseer [OPTIONS] SCRIPT [ARGS...] | overseer [OPTIONS] -m MODULE[:FUNCTION] [ARGS...]"
+
+
 class Terminated(BaseException):
     """Raised in the script when the process receives SIGTERM (Slurm's warning of preemption)."""
 
@@ -76,6 +79,7 @@ class Overseer:
         self._schedule = Schedule(self.phases, self._on_instrument_error, self._on_step)
         self._parser = argparse.ArgumentParser(
             prog="overseer",
+            usage=USAGE,
             description="Run a Python script or module under instruments.",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             allow_abbrev=False,
