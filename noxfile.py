@@ -181,6 +181,11 @@ def _test_folders(packages: Iterable[Package]) -> list[str]:
     return [str(p.tests.relative_to(ROOT)) for p in packages if p.tests.is_dir()]
 
 
+def _all_extras() -> list[str]:
+    """Every optional dependency of every package, for sessions that test everything."""
+    return sorted({r for p in PACKAGES.values() for r in p.extra_requirements})
+
+
 def _all_test_requirements() -> list[str]:
     return [*TEST_REQUIREMENTS, *(r for p in PACKAGES.values() for r in p.test_requirements)]
 
@@ -236,8 +241,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=MAIN_PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package's sources, with their optional extras installed."""
-    extras = sorted({r for p in PACKAGES.values() for r in p.extra_requirements})
-    _install(session, PACKAGES.values(), *TYPECHECK_REQUIREMENTS, *extras)
+    _install(session, PACKAGES.values(), *TYPECHECK_REQUIREMENTS, *_all_extras())
     # A package frame with no module yet (only py.typed) has nothing to check, and mypy
     # refuses a folder without Python files.
     sources = [
@@ -346,7 +350,10 @@ def gpu(session: nox.Session) -> None:
     problem = _nvidia_smi_problem()
     if problem is not None:
         _gpu_missing(session, problem)
-    _install(session, PACKAGES.values(), *_all_test_requirements(), local_torch=False)
+    # The extras hold what the GPU paths use (nvidia-ml-py for the GPU monitor).
+    _install(
+        session, PACKAGES.values(), *_all_test_requirements(), *_all_extras(), local_torch=False
+    )
     answer = session.run(
         "python",
         "-c",
@@ -375,8 +382,7 @@ def slurm(session: nox.Session) -> None:
         session.skip("sinfo not found: this machine reaches no Slurm cluster")
     if not _has_marked_tests("slurm"):
         session.skip("no test is marked slurm yet")
-    extras = sorted({r for p in PACKAGES.values() for r in p.extra_requirements})
-    _install(session, PACKAGES.values(), *_all_test_requirements(), *extras)
+    _install(session, PACKAGES.values(), *_all_test_requirements(), *_all_extras())
     session.run(
         "python",
         "-m",

@@ -1,14 +1,11 @@
 """``--verify``: the checklist it prints, compared with snapshots, and the lines it suggests.
 
 The expected outputs are in ``tests/snapshots/checklist_*.txt``, with each rate replaced by
-``<rate>``. After a deliberate change of the output, rewrite them with::
-
-    OVERSEER_UPDATE_SNAPSHOTS=1 python -m pytest packages/instruments/tests/test_checklist.py
+``<rate>`` (``snapshot`` in conftest.py says how to rewrite them).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,20 +16,12 @@ import pytest
 from overseer_instruments import ConfigurationError, verify
 
 Run = Callable[..., Any]
-SNAPSHOTS = Path(__file__).parent / "snapshots"
+Snapshot = Callable[[str, str], None]
 
 
 def normalised(text: str) -> str:
     """The output without what changes from run to run: the rates."""
     return re.sub(r"\d+\.\d items/s", "<rate> items/s", text)
-
-
-def assert_snapshot(text: str, name: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("OVERSEER_UPDATE_SNAPSHOTS"):
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(normalised(text))
-    assert normalised(text) == path.read_text()
 
 
 def suggested_voirfile(stdout: str) -> str:
@@ -41,17 +30,17 @@ def suggested_voirfile(stdout: str) -> str:
     return "\n".join(line.removeprefix("    ") for line in block.splitlines()) + "\n"
 
 
-def test_a_script_that_gives_everything(run_overseer: Run) -> None:
+def test_a_script_that_gives_everything(run_overseer: Run, snapshot: Snapshot) -> None:
     done = run_overseer("--verify", "checklist_full.py")
     assert done.returncode == 0, done.stderr
-    assert_snapshot(done.stdout, "checklist_full.txt")
+    snapshot(normalised(done.stdout), "checklist_full.txt")
     assert [stop["value"] for stop in done.events("stop")] == ["early_stop: 30 records of 'step'"]
 
 
-def test_a_script_that_gives_only_its_loss(run_overseer: Run) -> None:
+def test_a_script_that_gives_only_its_loss(run_overseer: Run, snapshot: Snapshot) -> None:
     done = run_overseer("--verify", "checklist_loss.py")
     assert done.returncode == 0, done.stderr
-    assert_snapshot(done.stdout, "checklist_loss.txt")
+    snapshot(normalised(done.stdout), "checklist_loss.txt")
 
 
 def test_the_suggested_voirfile_gives_everything(run_overseer: Run, workdir: Path) -> None:

@@ -429,3 +429,26 @@ def test_double_slash_probes_the_script_under_the_overseer(
     finished = run_overseer("--log-given", "probe_train.py", env={"VOIRFILE": "probe_voirfile.py"})
     assert finished.events("instrument_error") == []
     assert finished.data("loss") == [1.0, 0.5]
+
+
+@pytest.mark.torch
+def test_a_probe_after_torch_is_imported_prints_no_warning_of_torch_s(
+    run_overseer: Callable[..., Any], workdir: Path
+) -> None:
+    pytest.importorskip("torch")
+    (workdir / "torch_train.py").write_text(
+        "import torch\n\n"
+        "def train(n):\n"
+        "    for i in range(n):\n"
+        "        loss = float(torch.tensor(1.0) / (i + 1))\n\n"
+        "train(2)\n"
+    )
+    (workdir / "torch_voirfile.py").write_text(
+        "def instrument_probe(ov):\n"
+        "    yield ov.phases.load_script\n"
+        "    ov.probe('//train > loss').give()\n"
+    )
+    finished = run_overseer("--log-given", "torch_train.py", env={"VOIRFILE": "torch_voirfile.py"})
+    assert finished.returncode == 0, finished.stderr
+    assert finished.data("loss") == [1.0, 0.5]
+    assert "Warning" not in finished.stderr

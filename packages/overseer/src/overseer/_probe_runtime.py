@@ -8,6 +8,8 @@ ptera's interpreter watches it too, both are served (:class:`_Shared`).
 from __future__ import annotations
 
 import contextlib
+import importlib
+import sys
 import types
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,7 +27,18 @@ def _quiet_ptera() -> Iterator[None]:
     """ptera's rewrite uses ast names that Python 3.12+ deprecates; keep that out of sight."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ptera(\.|$)")
+        if "codefind" not in sys.modules:
+            _load_codefind_quietly()
         yield
+
+
+def _load_codefind_quietly() -> None:
+    # codefind, loaded by ptera's first rewrite, reads every attribute of every module loaded
+    # so far, once; some warn on being read (torch.distributed.reduce_op), which is no news
+    # for the user of a probe.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        importlib.import_module("codefind")
 
 
 # The direct listeners of the ProbeSets active in this context: function -> interactor.
