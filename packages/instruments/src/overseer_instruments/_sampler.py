@@ -277,6 +277,23 @@ def interval_flags(ov: Any, flag: str, what: str) -> None:
     )
 
 
+def monitor_flags(
+    ov: Any, flag: str, what: str, monitor: Callable[..., Instrument]
+) -> Iterator[Any]:
+    """The body of a monitor's entry point: its flags, then ``monitor`` when they are given.
+
+    Example::
+
+        def command_line(ov):
+            yield from monitor_flags(ov, "cpu-monitor", "the CPU load", cpu_monitor)
+    """
+    interval_flags(ov, flag, what)
+    yield ov.phases.parse_args
+    interval = requested_interval(ov.options, flag)
+    if interval is not None:
+        ov.require(monitor(interval=interval))
+
+
 def requested_interval(options: argparse.Namespace, flag: str) -> float | None:
     """The interval ``--FLAG`` / ``--FLAG-interval`` ask for, or ``None`` when neither is given."""
     attribute = flag.replace("-", "_")

@@ -39,8 +39,7 @@ from ._sampler import (
     DEFAULT_INTERVAL,
     Instrument,
     Sample,
-    interval_flags,
-    requested_interval,
+    monitor_flags,
     sampling_instrument,
 )
 
@@ -70,11 +69,9 @@ def cpu_monitor(*, interval: float = DEFAULT_INTERVAL) -> Instrument:
 
 def command_line(ov: Any) -> Iterator[Any]:
     """Sample the machine's CPU load and memory while the script runs."""
-    interval_flags(ov, "cpu-monitor", "the CPU load and memory (cpudata records)")
-    yield ov.phases.parse_args
-    interval = requested_interval(ov.options, "cpu-monitor")
-    if interval is not None:
-        ov.require(cpu_monitor(interval=interval))
+    yield from monitor_flags(
+        ov, "cpu-monitor", "the CPU load and memory (cpudata records)", cpu_monitor
+    )
 
 
 def _prepare() -> Sample:

@@ -54,9 +54,8 @@ from ._sampler import (
     Instrument,
     Sample,
     Unavailable,
-    interval_flags,
+    monitor_flags,
     notice,
-    requested_interval,
     sampling_instrument,
 )
 
@@ -130,11 +129,9 @@ def gpu_monitor(
 
 def command_line(ov: Any) -> Iterator[Any]:
     """Sample each NVIDIA GPU the script sees (load, memory, temperature, power, processes)."""
-    interval_flags(ov, "gpu-monitor", "the NVIDIA GPUs the script sees (gpudata records)")
-    yield ov.phases.parse_args
-    interval = requested_interval(ov.options, "gpu-monitor")
-    if interval is not None:
-        ov.require(gpu_monitor(interval=interval))
+    yield from monitor_flags(
+        ov, "gpu-monitor", "the NVIDIA GPUs the script sees (gpudata records)", gpu_monitor
+    )
 
 
 def _prepare(provider: NVMLProvider) -> Sample:

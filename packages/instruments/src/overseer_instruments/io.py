@@ -43,8 +43,7 @@ from ._sampler import (
     Sample,
     Unavailable,
     counter_sample,
-    interval_flags,
-    requested_interval,
+    monitor_flags,
     sampling_instrument,
 )
 
@@ -69,11 +68,9 @@ def io_monitor(*, interval: float = DEFAULT_INTERVAL) -> Instrument:
 
 def command_line(ov: Any) -> Iterator[Any]:
     """Sample the machine's disk reads and writes while the script runs."""
-    interval_flags(ov, "io-monitor", "the disk bytes read and written (iodata records)")
-    yield ov.phases.parse_args
-    interval = requested_interval(ov.options, "io-monitor")
-    if interval is not None:
-        ov.require(io_monitor(interval=interval))
+    yield from monitor_flags(
+        ov, "io-monitor", "the disk bytes read and written (iodata records)", io_monitor
+    )
 
 
 def _prepare() -> Sample:

@@ -43,8 +43,7 @@ from ._sampler import (
     Sample,
     Unavailable,
     counter_sample,
-    interval_flags,
-    requested_interval,
+    monitor_flags,
     sampling_instrument,
 )
 
@@ -69,11 +68,9 @@ def net_monitor(*, interval: float = DEFAULT_INTERVAL) -> Instrument:
 
 def command_line(ov: Any) -> Iterator[Any]:
     """Sample the machine's network traffic while the script runs."""
-    interval_flags(ov, "net-monitor", "the network bytes sent and received (netdata records)")
-    yield ov.phases.parse_args
-    interval = requested_interval(ov.options, "net-monitor")
-    if interval is not None:
-        ov.require(net_monitor(interval=interval))
+    yield from monitor_flags(
+        ov, "net-monitor", "the network bytes sent and received (netdata records)", net_monitor
+    )
 
 
 def _prepare() -> Sample:

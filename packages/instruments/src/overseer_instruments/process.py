@@ -46,9 +46,8 @@ from ._sampler import (
     DEFAULT_INTERVAL,
     Instrument,
     Sample,
-    interval_flags,
+    monitor_flags,
     notice,
-    requested_interval,
     sampling_instrument,
 )
 
@@ -73,11 +72,9 @@ def process_monitor(*, interval: float = DEFAULT_INTERVAL) -> Instrument:
 
 def command_line(ov: Any) -> Iterator[Any]:
     """Sample the CPU, memory and threads of the script's process tree while it runs."""
-    interval_flags(ov, "process-monitor", "the script's process tree (process records)")
-    yield ov.phases.parse_args
-    interval = requested_interval(ov.options, "process-monitor")
-    if interval is not None:
-        ov.require(process_monitor(interval=interval))
+    yield from monitor_flags(
+        ov, "process-monitor", "the script's process tree (process records)", process_monitor
+    )
 
 
 class _Reading:
