@@ -125,7 +125,7 @@ def test_a_bad_interval_flag_is_one_line_and_status_2(run_overseer: Any) -> None
     done = run_overseer("--cpu-monitor-interval", "0", "monitor_sleep.py", "0")
 
     assert done.returncode == 2
-    assert "--cpu-monitor-interval: expected a positive number of seconds" in done.stderr
+    assert "--cpu-monitor-interval: expected a number of seconds above 0" in done.stderr
     assert "Traceback" not in done.stderr
 
 

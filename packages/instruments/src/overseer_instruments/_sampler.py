@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
 
+from ._flag_types import seconds
 from .errors import ConfigurationError
 from .forwarding import forward
 
@@ -254,23 +255,12 @@ def check_interval(name: str, interval: object) -> None:
         raise ConfigurationError(message)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        message = f"expected a positive number of seconds, e.g. 0.5, not {text!r}"
-        raise argparse.ArgumentTypeError(message)
-    return value
-
-
 def interval_flags(ov: Any, flag: str, what: str) -> None:
     """Add ``--FLAG`` and ``--FLAG-interval SECONDS``; either one turns the monitor on."""
     ov.argparser.add_argument(f"--{flag}", action="store_true", help=f"sample {what}")
     ov.argparser.add_argument(
         f"--{flag}-interval",
-        type=_seconds,
+        type=seconds,
         default=None,
         metavar="SECONDS",
         help=f"seconds between two samples (default: {DEFAULT_INTERVAL:g}; turns --{flag} on)",

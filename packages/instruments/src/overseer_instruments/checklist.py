@@ -17,7 +17,6 @@ The exit status is the script's (0 after the stop). From a voirfile::
 
 from __future__ import annotations
 
-import argparse
 import ast
 import statistics
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._flag_types import positive_whole
 from .errors import ConfigurationError
 
 __all__ = ["command_line", "verify"]
@@ -139,7 +139,7 @@ def command_line(ov: Any) -> Iterator[Any]:
     """Run the script briefly with every rate on and print a checklist of what it gives."""
     add = ov.argparser.add_argument
     add("--verify", action="store_true", help="run briefly, then print what the script gives")
-    add("--verify-steps", type=_positive_int, default=30, metavar="N", help="steps run (30)")
+    add("--verify-steps", type=positive_whole, default=30, metavar="N", help="steps run (30)")
     yield ov.phases.parse_args
     if ov.options.verify:
         ov.require(verify(steps=ov.options.verify_steps))
@@ -302,9 +302,3 @@ def _batch_variable(loop: ast.For) -> str | None:
     while isinstance(target, ast.Tuple) and target.elts:
         target = target.elts[0]
     return target.id if isinstance(target, ast.Name) else None
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {text!r}")
-    return int(text)

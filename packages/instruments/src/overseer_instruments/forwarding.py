@@ -19,12 +19,12 @@ Other instruments use :func:`forward` to put their own records in the stream.
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._flag_types import names
 from .errors import ConfigurationError
 
 __all__ = ["command_line", "forward", "log"]
@@ -77,14 +77,14 @@ def command_line(ov: Any) -> Iterator[Any]:
     ov.argparser.add_argument(
         "--log",
         action="append",
-        type=_names,
+        type=names,
         metavar="PATTERN[,PATTERN...]",
         help="write the given records with a key matching a PATTERN (fnmatch) to the stream;"
         " repeat or separate with commas",
     )
     ov.argparser.add_argument(
         "--log-context",
-        type=_names,
+        type=names,
         metavar="KEY[,KEY...]",
         default=["task"],
         help="keys kept beside the matching ones (default: task)",
@@ -93,14 +93,6 @@ def command_line(ov: Any) -> Iterator[Any]:
     if ov.options.log:
         patterns = [pattern for group in ov.options.log for pattern in group]
         ov.require(log(*patterns, context=ov.options.log_context))
-
-
-def _names(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        message = f"expected names separated by commas, e.g. 'loss,acc*', not {text!r}"
-        raise argparse.ArgumentTypeError(message)
-    return names
 
 
 def _logs_everything(ov: Any) -> bool:

@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._flag_types import positive_number, positive_whole, whole
 from .errors import ConfigurationError
 
 __all__ = ["command_line", "compute_rate", "loading_rate", "measured_rates", "rate", "train_rate"]
@@ -175,7 +176,7 @@ def command_line(ov: Any) -> Iterator[Any]:
     )
     add(
         "--rate-interval",
-        type=_positive_float,
+        type=positive_number,
         default=1.0,
         metavar="X",
         help="length of a rate window (default: 1)",
@@ -188,14 +189,14 @@ def command_line(ov: Any) -> Iterator[Any]:
     )
     add(
         "--rate-skip",
-        type=_whole,
+        type=whole,
         default=0,
         metavar="N",
         help="warm-up steps left out of the rates (default: 0)",
     )
     add(
         "--rate-batch-size",
-        type=_positive_int,
+        type=positive_whole,
         metavar="N",
         help="items per batch when the batch has no len() or shape",
     )
@@ -601,25 +602,3 @@ def _settings(
         if not valid:
             raise ConfigurationError(f"rate({argument}={value!r}): {fix}")
     return _Settings(task, float(interval), unit, skip, size, use_cuda)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number above 0, not {text!r}")
-    return value
-
-
-def _whole(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
-    return int(text)
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {text!r}")
-    return int(text)

@@ -19,7 +19,6 @@ instrument only writes that record, for the parent process to act on.
 
 from __future__ import annotations
 
-import argparse
 import math
 import signal as signals
 import threading
@@ -28,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._flag_types import positive_whole, seconds
 from .errors import ConfigurationError
 
 __all__ = ["command_line", "early_stop"]
@@ -101,12 +101,12 @@ def command_line(ov: Any) -> Iterator[Any]:
     add("--early-stop", action="store_true", help=f"stop after {DEFAULT_N} records of 'step'")
     add(
         "--early-stop-n",
-        type=_positive_int,
+        type=positive_whole,
         metavar="N",
         help=f"stop after N records (default: {DEFAULT_N}; each --early-stop-* turns it on)",
     )
     add("--early-stop-key", metavar="KEY", help="the key counted records hold (default: step)")
-    add("--early-stop-seconds", type=_positive_float, metavar="S", help="stop after S seconds")
+    add("--early-stop-seconds", type=seconds, metavar="S", help="stop after S seconds")
     add("--early-stop-task", metavar="TASK", help="count only the records of this task")
     add(
         "--early-stop-signal",
@@ -318,23 +318,3 @@ def _check_key(key: str) -> str:
         message = f"early_stop(key={key!r}) must be the name of a key records hold, e.g. 'step'"
         raise ConfigurationError(message)
     return key
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}")
-    return value
