@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._batches import batch_size, time_loader
 from ._flag_types import positive_number, positive_whole, whole
 from .errors import ConfigurationError
 
@@ -326,7 +327,7 @@ class _Meters:
             size = record.get("batch_size")
             if isinstance(size, int) and not isinstance(size, bool) and size > 0:
                 return size
-            found = _batch_size(record["batch"]) if "batch" in record else None
+            found = batch_size(record["batch"]) if "batch" in record else None
             if found is not None:
                 return found
         if self.settings.batch_size is not None:
@@ -485,7 +486,7 @@ def _watch_loaders(meters: _Meters) -> Callable[[Record], None]:
 
     def observe(values: Record) -> None:
         if meters.note(values) and "loader" in values:
-            problem = _time_loader(values["loader"], on_batch, timed)
+            problem = time_loader(values["loader"], on_batch, timed)
             if problem:
                 meters.fail(problem)
 
@@ -493,88 +494,6 @@ def _watch_loaders(meters: _Meters) -> Callable[[Record], None]:
 
 
 _WATCHERS: dict[str, Watch] = {"step": _watch_steps, "delta": _watch_deltas, "wrap": _watch_wraps}
-
-
-# ---------------------------------------------------------------- loaders and batches
-
-
-class _TimedIterator:
-    """A loader's iterator whose ``next()`` calls are timed; all else is the iterator's."""
-
-    __slots__ = ("_inner", "_on_batch")
-
-    def __init__(self, inner: Iterator[Any], on_batch: Callable[[Any, float], None]) -> None:
-        self._inner, self._on_batch = inner, on_batch
-
-    def __iter__(self) -> _TimedIterator:
-        return self
-
-    def __next__(self) -> Any:
-        start = _clock()
-        item = next(self._inner)  # the end of an epoch is not a batch: not timed
-        self._on_batch(item, _clock() - start)
-        return item
-
-    def __len__(self) -> int:
-        return len(self._inner)  # type: ignore[arg-type]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def _time_loader(
-    loader: Any, on_batch: Callable[[Any, float], None], timed: dict[type, type]
-) -> str | None:
-    """Make ``iter(loader)`` time each ``next()``; return why it cannot, if it cannot.
-
-    Only this object changes: it becomes an instance of a subclass of its class whose
-    ``__iter__`` wraps the original (``isinstance`` checks still hold).
-    """
-    cls = type(loader)
-    if cls in timed.values():
-        return None
-    why = f"the given loader, a {cls.__name__}, cannot be timed"
-    if not hasattr(cls, "__iter__"):
-        return f"{why}: it is not iterable"
-    try:
-        if cls not in timed:
-            timed[cls] = _timed_class(cls, on_batch)
-        loader.__class__ = timed[cls]
-    except TypeError:
-        return f"{why} (a generator or a built-in type): give the loader object the loop uses"
-    return None
-
-
-def _timed_class(cls: type, on_batch: Callable[[Any, float], None]) -> type:
-    original = cls.__iter__  # type: ignore[attr-defined]
-
-    def __iter__(self: Any) -> _TimedIterator:
-        return _TimedIterator(original(self), on_batch)
-
-    # Empty __slots__ keep the instances' layout, which __class__ assignment requires.
-    namespace = {"__iter__": __iter__, "__slots__": (), "__module__": cls.__module__}
-    namespace["__qualname__"] = cls.__qualname__
-    subclass: type = type(cls)(cls.__name__, (cls,), namespace)
-    return subclass
-
-
-def _batch_size(batch: Any) -> int | None:
-    """Items in a batch: ``shape[0]``, that of the first tensor of a pair or dict, ``len``."""
-    if isinstance(batch, int) and not isinstance(batch, bool):
-        return batch
-    shape = getattr(batch, "shape", None)
-    if shape is not None:
-        try:
-            return int(shape[0])
-        except (IndexError, TypeError, ValueError):  # a 0-d tensor has no batch dimension
-            return None
-    parts = list(batch.values()) if isinstance(batch, dict) else batch
-    if isinstance(parts, (list, tuple)) and parts and hasattr(parts[0], "shape"):
-        return _batch_size(parts[0])  # (inputs, targets), or {"input_ids": tensor, ...}
-    try:
-        return len(batch)
-    except TypeError:
-        return None
 
 
 # ---------------------------------------------------------------- arguments
