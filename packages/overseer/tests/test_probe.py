@@ -451,4 +451,6 @@ def test_a_probe_after_torch_is_imported_prints_no_warning_of_torch_s(
     finished = run_overseer("--log-given", "torch_train.py", env={"VOIRFILE": "torch_voirfile.py"})
     assert finished.returncode == 0, finished.stderr
     assert finished.data("loss") == [1.0, 0.5]
-    assert "Warning" not in finished.stderr
+    # torch may warn at its own import (no numpy); what the probe read must not warn.
+    assert "reduce_op" not in finished.stderr
+    assert "FutureWarning" not in finished.stderr
