@@ -115,28 +115,27 @@ class Given(Stream):
 
     def __init__(self, owner: Owner | None = None, on_error: OnError | None = None) -> None:
         super().__init__(self)
-        self._owners: list[tuple[Any, str | None]] = []
+        # (its on_next, the observer, the instrument that subscribed it), one per subscription.
+        self._owners: list[tuple[Callable[[Any], Any], Any, str | None]] = []
         self._owner = owner or (lambda: None)
         self._on_error = on_error
         self._giving_proxy: Any = None
 
     def push(self, values: dict[str, Any]) -> None:
         """Send ``values`` to every subscriber; detach the instrument of one that raises."""
-        failures = None
-        for observer, owner in self._owners:
+        # Detaching replaces the list: this loop goes on over the one it started with.
+        for on_next, observer, owner in self._owners:
             try:
-                observer.on_next(values)
+                on_next(values)
             except Exception as error:
-                failures = [*(failures or ()), (observer, owner, error)]
-        for failed, failed_owner, failure in failures or ():
-            self._detach(failed, failed_owner, failure)
+                self._detach(observer, owner, error)
 
     def _push(self, data: dict[str, Any]) -> None:
         self.push(data)
 
     def complete(self) -> None:
         """End the stream: reductions such as ``min()`` emit their result now."""
-        for observer, owner in self._owners:
+        for _, observer, owner in self._owners:
             try:
                 observer.on_completed()
             except Exception as error:
@@ -151,17 +150,17 @@ class Given(Stream):
         return None
 
     def _attach(self, observer: Any) -> Subscription:
-        self._owners.append((observer, self._owner()))
+        self._owners = [*self._owners, (observer.on_next, observer, self._owner())]
         return Subscription(lambda: self._unsubscribe(observer))
 
     def _unsubscribe(self, observer: Any) -> None:
-        self._owners = [pair for pair in self._owners if pair[0] is not observer]
+        self._owners = [entry for entry in self._owners if entry[1] is not observer]
 
     def _detach(self, failed: Any, owner: str | None, error: BaseException) -> None:
         self._owners = [
-            (observer, other)
-            for observer, other in self._owners
-            if observer is not failed and (owner is None or other != owner)
+            entry
+            for entry in self._owners
+            if entry[1] is not failed and (owner is None or entry[2] != owner)
         ]
         if self._on_error is not None:
             self._on_error(owner, error)
