@@ -26,10 +26,10 @@ from .errors import (
     VoirfileError,
 )
 from .giver import Give, give
-from .phase import Phase, PhaseSequence, StopProgram
 
 if TYPE_CHECKING:
     from .overseer import Overseer, Terminated
+    from .phase import Phase, PhaseSequence, StopProgram
     from .runner import Entry, Runner, run_commands
 
 __version__ = "0.1.0"
@@ -58,7 +58,10 @@ __all__ = [
 _LAZY = {
     "Entry": ".runner",
     "Overseer": ".overseer",
+    "Phase": ".phase",
+    "PhaseSequence": ".phase",
     "Runner": ".runner",
+    "StopProgram": ".phase",
     "Terminated": ".overseer",
     "run_commands": ".runner",
 }

@@ -19,6 +19,7 @@ giving.
 
 from __future__ import annotations
 
+import _thread
 import contextvars
 import itertools
 import os
@@ -41,6 +42,10 @@ _inherited: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
     default={},  # noqa: B039 - never mutated: inherit() sets a new dict
 )
 _wrap_ids = itertools.count()
+# How many inherit() blocks are open, in any thread: while none is, give() skips the context
+# variable. Changed under a lock, so that no thread's count is ever lost.
+_inheriting = 0
+_inheriting_lock = _thread.allocate_lock()
 
 
 class Give(Protocol):
@@ -64,9 +69,10 @@ def _give(*args: Any, **values: Any) -> Any:
         return args[0] if len(args) == 1 else None
     if args or not values:
         values = {**_name_positional(args), **values}
-    inherited = _inherited.get()
-    if inherited:
-        values = {**inherited, **values}
+    if _inheriting:
+        inherited = _inherited.get()
+        if inherited:
+            values = {**inherited, **values}
     deliver(values)
     return args[0] if len(args) == 1 else None
 
@@ -83,11 +89,16 @@ def _name_positional(args: tuple[Any, ...]) -> dict[str, Any]:
 
 @contextmanager
 def _inherit(**keys: Any) -> Iterator[None]:
+    global _inheriting
+    with _inheriting_lock:
+        _inheriting += 1
     token = _inherited.set({**_inherited.get(), **keys})
     try:
         yield
     finally:
         _inherited.reset(token)
+        with _inheriting_lock:
+            _inheriting -= 1
 
 
 @contextmanager

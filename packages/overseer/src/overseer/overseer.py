@@ -405,7 +405,7 @@ class Overseer:
         lock = self._lock
         lock.acquire()
         try:
-            if self._log_given and self._sink is not None:
+            if self._log_given:
                 self._write(values)
             given = self._given
             if given is not None:
