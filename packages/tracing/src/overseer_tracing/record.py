@@ -1,0 +1,284 @@
+"""The recorder that fills a trace, and the context it records in.
+
+A :class:`Recorder` receives ``begin``/``end`` pairs from the decorators and shims;
+:func:`recording` makes it the current one for the calling context only (a ContextVar), so
+other threads and tasks stay out unless it records ``all_threads``::
+
+    with recording() as recorder:
+        token = recorder.begin("collate", "collate_fn", "collate_fn", {"batch": [1, 2]})
+        recorder.end(token, result=[1, 2])
+    print(recorder.result().collate.collate_fn)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from .errors import TraceUsageError
+from .model import DEFAULT_STAGES, TraceCall, TraceResult, TraceStage
+
+if TYPE_CHECKING:
+    from .values import Summary
+
+__all__ = [
+    "DEFAULT_STAGES",
+    "Recorder",
+    "TraceCall",
+    "TraceResult",
+    "TraceStage",
+    "current_recorder",
+    "get_trace",
+    "recording",
+    "reset_trace",
+]
+
+
+class _StageBuffer:
+    """A stage's calls under the cap: the first ones in ``head``, the latest in ``tail``."""
+
+    __slots__ = ("count", "head", "head_size", "tail")
+
+    def __init__(self, head_size: int, tail_size: int) -> None:
+        self.count = 0  # calls added, kept or not
+        self.head: list[TraceCall] = []
+        self.head_size = head_size
+        self.tail: deque[TraceCall] = deque(maxlen=tail_size)  # pushes its oldest call out
+
+    @property
+    def dropped(self) -> int:
+        return self.count - len(self.head) - len(self.tail)
+
+    def snapshot(self) -> list[TraceCall]:
+        while True:  # another thread appending makes list(deque) raise: read again
+            try:
+                calls = self.head + list(self.tail)
+                break
+            except RuntimeError:
+                continue
+        # A call still running changes when it ends: the snapshot keeps a copy of it.
+        return [copy.copy(call) if call.status == "running" else call for call in calls]
+
+
+class Recorder:
+    """Collects the calls of one recording, capped per stage.
+
+    Args:
+        max_calls_per_stage: calls kept per stage (None: all). Past it, the first half and
+            the last half are kept and the rest counted as dropped.
+        ring: keep only the latest ``max_calls_per_stage`` calls of each stage.
+        all_threads: record calls from every thread while recording, not only the
+            recording's own context.
+
+    Raises:
+        ValueError: a cap below 1, or ``ring`` without a cap.
+
+    Example:
+        >>> recorder = Recorder(max_calls_per_stage=4)
+        >>> recorder.end(recorder.begin("evaluation", "Model.forward", "forward", None))
+        >>> recorder.result().evaluation[0].status
+        'ok'
+    """
+
+    def __init__(
+        self,
+        *,
+        max_calls_per_stage: int | None = 10_000,
+        ring: bool = False,
+        all_threads: bool = False,
+    ) -> None:
+        from .values import summarise
+
+        _check_cap(max_calls_per_stage, ring)
+        self.max_calls_per_stage = max_calls_per_stage
+        self.ring = ring
+        self.all_threads = all_threads
+        self.started_at = time.time()
+        self._summarise: Callable[[object], Summary] = summarise
+        self._origin_ns = time.perf_counter_ns()
+        self._tokens = itertools.count()
+        self._stages: dict[str, _StageBuffer] = {}
+        self._open: dict[int, TraceCall] = {}
+        # The innermost open call of each context (thread or task): the parent of the next.
+        # One variable per recorder, so nested recordings never link to each other's calls;
+        # a context keeps a set variable alive (a few bytes per recording, not the calls).
+        self._innermost: ContextVar[int | None] = ContextVar("innermost_call", default=None)
+
+    def begin(
+        self,
+        stage: str,
+        name: str,
+        display_name: str,
+        params: Mapping[str, object] | None,
+        capture_error: str | None = None,
+    ) -> int:
+        """Record that a call starts; returns the token that :meth:`end` takes."""
+        token = next(self._tokens)
+        failure = capture_error
+        summaries: dict[str, Summary] = {}
+        if params:
+            summaries, failed = self._summarise_params(params)
+            failure = failure or failed
+        try:
+            thread = _this_thread.name
+        except AttributeError:  # first call from this thread (a rename later is not seen)
+            thread = _this_thread.name = threading.current_thread().name
+        call = TraceCall(
+            stage, name, display_name, summaries, None, "running",
+            None if failure is None else ("CaptureError", failure), 0, 0, thread,
+            self._innermost.get(), token,
+        )  # fmt: skip
+        buffer = self._stages.get(stage) or self._add_stage(stage)
+        buffer.count += 1
+        if buffer.count <= buffer.head_size:
+            buffer.head.append(call)
+        else:
+            buffer.tail.append(call)
+        self._open[token] = call
+        self._innermost.set(token)
+        call.start_ns = time.perf_counter_ns() - self._origin_ns  # last: begin's own cost out
+        return token
+
+    def end(self, token: int, result: object = None, error: BaseException | None = None) -> None:
+        """Record that the call of ``token`` returned ``result`` or raised ``error``.
+
+        Never raises: a result that cannot be summarised makes the status capture_error.
+        """
+        now = time.perf_counter_ns() - self._origin_ns
+        call = self._open.pop(token, None)
+        if call is None:  # unknown, ended twice, or cleared by reset_trace()
+            return
+        call.duration_ns = now - call.start_ns
+        self._innermost.set(call.parent)
+        if error is not None:
+            call.exception = _describe(error)
+            call.status = "error"
+            return
+        if result is not None:
+            try:
+                call.result = self._summarise(result)
+            except Exception as failure:
+                call.exception = ("CaptureError", f"result: {_describe(failure)[1]}")
+        call.status = "ok" if call.exception is None else "capture_error"
+
+    def result(self) -> TraceResult:
+        """The trace so far (calls still running show as such)."""
+        order = [name for name in DEFAULT_STAGES if name in self._stages]
+        order += [name for name in self._stages if name not in DEFAULT_STAGES]
+        stages = [self._stage(name) for name in order]
+        return TraceResult(stages, started_at=self.started_at)
+
+    def clear(self) -> None:
+        """Forget every call recorded so far."""
+        self._stages = {}
+        self._open = {}
+
+    def _stage(self, name: str) -> TraceStage:
+        buffer = self._stages[name]
+        return TraceStage(name, buffer.snapshot(), buffer.dropped)
+
+    def _add_stage(self, stage: str) -> _StageBuffer:
+        cap = self.max_calls_per_stage
+        if cap is None:
+            sizes = (2**62, 0)
+        else:
+            sizes = (0, cap) if self.ring else (cap - cap // 2, cap // 2)
+        return self._stages.setdefault(stage, _StageBuffer(*sizes))
+
+    def _summarise_params(
+        self, params: Mapping[str, object]
+    ) -> tuple[dict[str, Summary], str | None]:
+        try:
+            return {key: self._summarise(value) for key, value in params.items()}, None
+        except Exception:
+            pass  # one argument failed: keep the others, name the one that did not
+        summaries: dict[str, Summary] = {}
+        failures: list[str] = []
+        for key, value in params.items():
+            try:
+                summaries[key] = self._summarise(value)
+            except Exception as failure:
+                failures.append(f"{key}: {_describe(failure)[1]}")
+        return summaries, "; ".join(failures) or None
+
+
+def _check_cap(cap: int | None, ring: bool) -> None:
+    if cap is not None and cap < 1:
+        message = f"max_calls_per_stage={cap}: give a positive number of calls, or None for all"
+        raise TraceUsageError(message)
+    if ring and cap is None:
+        message = "ring=True needs max_calls_per_stage: the number of latest calls to keep"
+        raise TraceUsageError(message)
+
+
+def _describe(error: BaseException) -> tuple[str, str]:
+    try:
+        message = str(error)
+    except Exception:  # a broken __str__ must not break the traced program
+        message = f"<{type(error).__name__} whose message cannot be shown>"
+    return type(error).__name__, message
+
+
+_this_thread = threading.local()  # caches the thread's name: current_thread() costs 0.1 us
+_current: ContextVar[Recorder | None] = ContextVar("overseer_tracing_recorder", default=None)
+_all_threads: list[Recorder] = []  # recorders with all_threads=True now recording, innermost last
+_last: Recorder | None = None  # the recording that finished last, for get_trace()
+
+
+def current_recorder() -> Recorder | None:
+    """The recorder that calls in this context go to, or None: the decorators' fast check."""
+    recorder = _current.get()
+    if recorder is None and _all_threads:
+        return _all_threads[-1]
+    return recorder
+
+
+@contextlib.contextmanager
+def recording(recorder: Recorder | None = None) -> Iterator[Recorder]:
+    """Make ``recorder`` (a new default one if None) current in this context until exit.
+
+    Recordings nest: calls go to the innermost one, and the outer one resumes after it.
+
+    Example:
+        >>> with recording() as recorder:
+        ...     current_recorder() is recorder
+        True
+    """
+    global _last
+    recorder = Recorder() if recorder is None else recorder
+    previous = _current.get()
+    token = _current.set(recorder)
+    if recorder.all_threads:
+        _all_threads.append(recorder)
+    try:
+        yield recorder
+    finally:
+        try:
+            _current.reset(token)
+        except ValueError:  # exited from another context than the one that entered
+            _current.set(previous)
+        if recorder in _all_threads:
+            _all_threads.remove(recorder)
+        _last = recorder
+
+
+def get_trace() -> TraceResult | None:
+    """The current recording's trace so far, else the last finished one's, else None."""
+    recorder = current_recorder() or _last
+    return None if recorder is None else recorder.result()
+
+
+def reset_trace() -> None:
+    """Forget the last finished trace, and the calls of the current recording so far."""
+    global _last
+    _last = None
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.clear()
