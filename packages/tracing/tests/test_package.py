@@ -6,8 +6,10 @@ from typing import Any
 
 
 def test_package_contract(package_contract: Any, contract_check: str) -> None:
-    entry_points: dict[
-        str, dict[str, str]
-    ] = {}  # none yet: a new one is declared here and in pyproject.toml
+    # A new entry point is declared here and in pyproject.toml.
+    entry_points = {
+        "overseer.commands": {"trace": "overseer_tracing.cli:main"},
+        "overseer.instruments": {"trace": "overseer_tracing.instrument:command_line"},
+    }
     contract = package_contract("overseer_tracing", "overseer-tracing", entry_points=entry_points)
     getattr(contract, f"check_{contract_check}")()

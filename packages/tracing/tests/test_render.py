@@ -45,7 +45,10 @@ def test_printing_does_not_grow_with_the_trace() -> None:
     small, large = build(30), build(10_000, cap=None)
     assert len(str(large).splitlines()) < MAX_LINES
     ratio = best_time(lambda: str(large)) / best_time(lambda: str(small))
-    assert ratio < 10, f"printing 10,000 calls took {ratio:.1f} times as long as 30"
+    # 333 times the calls: a print that formatted each would take hundreds of times as long;
+    # one that formats a bounded number stays within a few times (about 7 here), whatever
+    # the machine's load does to both.
+    assert ratio < 30, f"printing 10,000 calls took {ratio:.1f} times as long as 30"
 
 
 def test_many_stages_still_print_under_the_limit() -> None:

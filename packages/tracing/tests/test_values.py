@@ -402,3 +402,22 @@ def test_a_summary_of_an_unpicklable_value_still_pickles() -> None:
     assert restored.fingerprint == summary.fingerprint
     assert restored.short() == summary.short()
     assert "Summary" in repr(restored)
+
+
+@pytest.mark.parametrize("value", [3, 2.5, "hi", b"raw", (1, [2]), None, True])
+def test_a_summary_of_an_unchangeable_value_copies_with_its_description(value: object) -> None:
+    summary = summarise(value)
+    restored = pickle.loads(pickle.dumps(summary))
+    described = (summary.kind, summary.shape, summary.dtype, summary.device, summary.length)
+    assert (restored.kind, restored.shape, restored.dtype, restored.device, restored.length) == (
+        described
+    )
+    assert restored.short() == summary.short()
+    assert not hasattr(summary, "colour")
+
+
+def test_a_container_changed_after_the_call_keeps_its_length_at_the_call() -> None:
+    batch = [1, 2]
+    summary = summarise(batch)
+    batch.append(3)
+    assert summary.length == 2

@@ -28,14 +28,17 @@ plain one. Tracing never raises into the traced code: a failed capture is record
 
 from __future__ import annotations
 
-from .context import TraceContext, TraceWarning, trace_verb_data
-from .decorators import trace_dataset_func, trace_func, trace_model_func
-from .errors import TraceUsageError, TracingError
-from .export import TraceDiff
-from .model import TraceCall, TraceResult, TraceStage
-from .record import Recorder, current_recorder, get_trace, recording, reset_trace
-from .shims import Shim, shim_class, shim_instance
-from .values import Summary, fingerprint, summarise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import TraceContext, TraceWarning, trace_verb_data
+    from .decorators import trace_dataset_func, trace_func, trace_model_func
+    from .errors import TraceUsageError, TracingError
+    from .export import TraceDiff
+    from .model import TraceCall, TraceResult, TraceStage
+    from .record import Recorder, current_recorder, get_trace, recording, reset_trace
+    from .shims import Shim, shim_class, shim_instance
+    from .values import Summary, fingerprint, summarise
 
 __version__ = "0.1.0"
 
@@ -65,3 +68,42 @@ __all__ = [
     "trace_model_func",
     "trace_verb_data",
 ]
+
+# Each name loads its module on first use: `overseer --help` and every overseer run load
+# this package's instrument, which must not pay for the tracer until --trace is given.
+_LAZY = {
+    "Recorder": ".record",
+    "Shim": ".shims",
+    "Summary": ".values",
+    "TraceCall": ".model",
+    "TraceContext": ".context",
+    "TraceDiff": ".export",
+    "TraceResult": ".model",
+    "TraceStage": ".model",
+    "TraceUsageError": ".errors",
+    "TraceWarning": ".context",
+    "TracingError": ".errors",
+    "current_recorder": ".record",
+    "fingerprint": ".values",
+    "get_trace": ".record",
+    "recording": ".record",
+    "reset_trace": ".record",
+    "shim_class": ".shims",
+    "shim_instance": ".shims",
+    "summarise": ".values",
+    "trace_dataset_func": ".decorators",
+    "trace_func": ".decorators",
+    "trace_model_func": ".decorators",
+    "trace_verb_data": ".context",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    message = f"module 'overseer_tracing' has no attribute {name!r}"
+    raise AttributeError(message)

@@ -126,7 +126,7 @@ class TraceContext:
     Raises:
         ValueError: ``trace`` is a negative number or not a number.
 
-    Example:
+    Examples:
         >>> class Model:
         ...     def forward(self, x):
         ...         return x
@@ -236,7 +236,7 @@ def trace_verb_data(func: Callable[..., R] | None = None, *, n_default: int = 1)
     Raises:
         ValueError: ``n_default`` (here) or ``trace`` (at the call) is not a positive int.
 
-    Example:
+    Examples:
         >>> @trace_verb_data
         ... def infer(items, trace_limit=None):
         ...     return [square(x) for x in items[:trace_limit]]

@@ -82,7 +82,7 @@ def trace_func(
     Raises:
         TypeError: ``params_to_capture`` holds something other than names and positions.
 
-    Example:
+    Examples:
         >>> @trace_func(params_to_capture=["batch"], stage_name="collate")
         ... def collate(batch, scale=1.0):
         ...     return [x * scale for x in batch]
@@ -120,7 +120,7 @@ def trace_dataset_func(
 ) -> F | Callable[[F], F]:
     """:func:`trace_func` for a dataset's getters: stage ``dataset_getter`` by default.
 
-    Example:
+    Examples:
         >>> class Stars:
         ...     @trace_dataset_func(params_to_capture=["index"])
         ...     def get_flux(self, index):
@@ -159,7 +159,7 @@ def trace_model_func(
 ) -> F | Callable[[F], F]:
     """:func:`trace_func` for a model's methods: stage ``evaluation`` by default.
 
-    Example:
+    Examples:
         >>> class Model:
         ...     @trace_model_func
         ...     def forward(self, batch):

@@ -131,7 +131,7 @@ class CallChange:
 class TraceDiff:
     """The changed calls of two traces; false when none changed.
 
-    Example:
+    Examples:
         >>> diff = TraceDiff(())
         >>> bool(diff), len(diff)
         (False, 0)

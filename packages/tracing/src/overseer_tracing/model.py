@@ -73,7 +73,7 @@ class TraceStage:
     display name): a list, or the call itself when there was one. ``dropped`` counts the
     calls that the per-stage cap left out.
 
-    Example:
+    Examples:
         >>> stage = TraceStage("collate", [])
         >>> len(stage), stage.dropped
         (0, 0)
@@ -150,7 +150,7 @@ class TraceResult:
     It prints in under 200 lines whatever its size; :meth:`to_json` and
     :meth:`to_chrome_trace` save all of it.
 
-    Example:
+    Examples:
         >>> result = TraceResult([TraceStage("collate", [])])
         >>> [stage.name for stage in result]
         ['collate']

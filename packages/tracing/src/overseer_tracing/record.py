@@ -80,7 +80,7 @@ class Recorder:
     Raises:
         ValueError: a cap below 1, or ``ring`` without a cap.
 
-    Example:
+    Examples:
         >>> recorder = Recorder(max_calls_per_stage=4)
         >>> recorder.end(recorder.begin("evaluation", "Model.forward", "forward", None))
         >>> recorder.result().evaluation[0].status
@@ -121,19 +121,24 @@ class Recorder:
     ) -> int:
         """Record that a call starts; returns the token that :meth:`end` takes."""
         token = next(self._tokens)
-        failure = capture_error
         summaries: dict[str, Summary] = {}
         if params:
-            summaries, failed = self._summarise_params(params)
-            failure = failure or failed
+            summarise = self._summarise
+            try:
+                for key, value in params.items():  # a loop: a comprehension costs a call more
+                    summaries[key] = summarise(value)
+            except Exception:  # one argument failed: keep the others, name the one that did not
+                summaries, failed = self._summarise_each(params)
+                capture_error = capture_error or failed
         try:
             thread = _this_thread.name
         except AttributeError:  # first call from this thread (a rename later is not seen)
             thread = _this_thread.name = threading.current_thread().name
+        innermost = self._innermost
         call = TraceCall(
             stage, name, display_name, summaries, None, "running",
-            None if failure is None else ("CaptureError", failure), 0, 0, thread,
-            self._innermost.get(), token,
+            None if capture_error is None else ("CaptureError", capture_error), 0, 0, thread,
+            innermost.get(), token,
         )  # fmt: skip
         buffer = self._stages.get(stage) or self._add_stage(stage)
         buffer.count += 1
@@ -142,8 +147,8 @@ class Recorder:
         else:
             buffer.tail.append(call)
         self._open[token] = call
-        self._innermost.set(token)
-        call.start_ns = time.perf_counter_ns() - self._origin_ns  # last: begin's own cost out
+        innermost.set(token)
+        call.start_ns = _clock() - self._origin_ns  # last: begin's own cost left out
         return token
 
     def end(self, token: int, result: object = None, error: BaseException | None = None) -> None:
@@ -151,7 +156,7 @@ class Recorder:
 
         Never raises: a result that cannot be summarised makes the status capture_error.
         """
-        now = time.perf_counter_ns() - self._origin_ns
+        now = _clock() - self._origin_ns  # first: end's own cost left out
         call = self._open.pop(token, None)
         if call is None:  # unknown, ended twice, or cleared by reset_trace()
             return
@@ -192,13 +197,9 @@ class Recorder:
             sizes = (0, cap) if self.ring else (cap - cap // 2, cap // 2)
         return self._stages.setdefault(stage, _StageBuffer(*sizes))
 
-    def _summarise_params(
+    def _summarise_each(
         self, params: Mapping[str, object]
     ) -> tuple[dict[str, Summary], str | None]:
-        try:
-            return {key: self._summarise(value) for key, value in params.items()}, None
-        except Exception:
-            pass  # one argument failed: keep the others, name the one that did not
         summaries: dict[str, Summary] = {}
         failures: list[str] = []
         for key, value in params.items():
@@ -226,14 +227,20 @@ def _describe(error: BaseException) -> tuple[str, str]:
     return type(error).__name__, message
 
 
+_clock = time.perf_counter_ns
 _this_thread = threading.local()  # caches the thread's name: current_thread() costs 0.1 us
 _current: ContextVar[Recorder | None] = ContextVar("overseer_tracing_recorder", default=None)
-_all_threads: list[Recorder] = []  # recorders with all_threads=True now recording, innermost last
+# Recorders with all_threads=True now recording, innermost last. Changed in place only: the
+# wrappers of capture.py hold this very list, and read it (and _current) without a call.
+_all_threads: list[Recorder] = []
 _last: Recorder | None = None  # the recording that finished last, for get_trace()
 
 
 def current_recorder() -> Recorder | None:
-    """The recorder that calls in this context go to, or None: the decorators' fast check."""
+    """The recorder that calls in this context go to, or None.
+
+    Traced functions make the same check inline, reading ``_current`` and ``_all_threads``.
+    """
     recorder = _current.get()
     if recorder is None and _all_threads:
         return _all_threads[-1]
@@ -246,7 +253,7 @@ def recording(recorder: Recorder | None = None) -> Iterator[Recorder]:
 
     Recordings nest: calls go to the innermost one, and the outer one resumes after it.
 
-    Example:
+    Examples:
         >>> with recording() as recorder:
         ...     current_recorder() is recorder
         True

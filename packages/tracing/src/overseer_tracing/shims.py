@@ -134,7 +134,7 @@ def shim_class(
         AttributeError: the class has no such attribute.
         TypeError: the attribute is a property or other data descriptor, or not callable.
 
-    Example:
+    Examples:
         >>> class Model:
         ...     def forward(self, x):
         ...         return x

@@ -42,9 +42,17 @@ _PLAIN: dict[type, tuple[bytes, Callable[[Any], bytes]]] = {
     type(None): (b"N", lambda value: b""),
 }
 _SIZED = frozenset({str, bytes, bytearray, list, tuple, dict, set, frozenset})
+# Exact types whose description cannot change after the call: summarise() defers it.
+_IMMUTABLE = frozenset({bool, int, float, complex, str, bytes, tuple, type(None)})
+_DESCRIBED = ("kind", "shape", "dtype", "device", "length")
+# Equal ints, or equal short strings, look the same in every way: one summary serves them
+# all (a trace of a long run holds fewer objects, and prints each once). Capped, then reset.
+SHARED_LIMIT = 1024
+_shared: dict[object, Summary] = {}
 _NAMES: dict[object, str] = {}
 # Default reprs hold a memory address, which differs per process: a fingerprint drops it.
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_new_summary = object.__new__
 
 
 def fingerprint(value: object) -> str:
@@ -54,7 +62,7 @@ def fingerprint(value: object) -> str:
     tuples their items in order; dicts and sets their items whatever their order; dataclasses
     their fields; anything else its type and repr (memory addresses left out).
 
-    Example:
+    Examples:
         >>> fingerprint([0, 1, 1, 0]) == fingerprint([1, 0, 0, 1])
         False
     """
@@ -72,10 +80,23 @@ def summarise(value: object) -> Summary:
 
     Never raises: what cannot be described is summarised by its type name.
 
-    Example:
+    Examples:
         >>> summarise([1, 2, 3]).short()
         'list[3] [1, 2, 3]'
     """
+    if type(value) in _IMMUTABLE:  # described on first use: the value cannot change
+        shareable = type(value) is int or (type(value) is str and len(value) <= 64)
+        if shareable:
+            summary = _shared.get(value)
+            if summary is not None:
+                return summary
+        summary = _new_summary(Summary)
+        summary._value = value
+        if shareable:
+            if len(_shared) >= SHARED_LIMIT:
+                _shared.clear()
+            _shared[value] = summary
+        return summary
     try:
         return Summary(value, *_describe(value))
     except Exception:  # a broken __len__ or shape must not break the caller
@@ -89,7 +110,9 @@ class Summary:
     The summary keeps a reference to the value; a pickled or copied summary holds instead
     the statistics, fingerprint and short text, computed then. Both come from the value as
     it is when first asked for: a tensor changed in place since it was summarised gets
-    ``"changed": True`` in its statistics.
+    ``"changed": True`` in its statistics. Kind, shape, dtype, device and length are read
+    when the summary is made, except for values that cannot change (numbers, strings,
+    bytes, tuples, None), described on first use.
 
     Attributes:
         kind: ``"tensor"``, ``"ndarray"``, ``"scalar"`` (numpy), or the type's name
@@ -100,6 +123,18 @@ class Summary:
         length: ``len()`` of a str, bytes, list, tuple, set or mapping, else None.
     """
 
+    kind: str
+    shape: tuple[int, ...] | None
+    dtype: str | None
+    device: str | None
+    length: int | None
+    # Class-level defaults: a summary sets only what differs, so that making one is cheap.
+    _has_value = True
+    _version: int | None = None
+    _stats: dict[str, StatValue] | None = None
+    _fingerprint: str | None = None
+    _shorts: dict[bool, str] | None = None
+
     def __init__(
         self,
         value: object,
@@ -109,17 +144,22 @@ class Summary:
         device: str | None = None,
         length: int | None = None,
     ) -> None:
+        self._value: object = value
         self.kind = kind
         self.shape = shape
         self.dtype = dtype
         self.device = device
         self.length = length
-        self._value: object = value
-        self._has_value = True
-        self._version = _tensor_version(value) if kind == "tensor" else None
-        self._stats: dict[str, StatValue] | None = None
-        self._fingerprint: str | None = None
-        self._shorts: dict[bool, str] = {}
+        if kind == "tensor":
+            self._version = _tensor_version(value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for a summary of an unchangeable value, made without describing it.
+        if name not in _DESCRIBED or "_value" not in vars(self):
+            raise AttributeError(name)
+        described = dict(zip(_DESCRIBED, _describe(self._value), strict=True))
+        self.__dict__.update(described)
+        return described[name]
 
     def stats(self) -> dict[str, StatValue]:
         """``min``, ``max``, ``mean``, ``std`` (of finite items; population std), ``nan``
@@ -145,6 +185,8 @@ class Summary:
         Args:
             stats: Include statistics (computing them if needed); False keeps it cheap.
         """
+        if self._shorts is None:
+            self._shorts = {}
         if stats not in self._shorts:
             try:
                 text = self._render(stats)
@@ -171,6 +213,7 @@ class Summary:
 
     def __getstate__(self) -> dict[str, Any]:
         # A copy outlives the value (a GPU tensor, an open file): it takes what was computed.
+        self.kind  # noqa: B018 (describes a value left undescribed so far)
         self.stats()
         self.short()
         self.short(stats=False)
@@ -369,11 +412,11 @@ def _feed(digest: Any, value: object, open_ids: set[int]) -> None:
     if array is not None:
         header, flat = array
         _put(digest, b"a", header.encode())
-        if flat.dtype.hasobject:  # numpy object arrays hold pointers: digest each item
-            for item in flat.tolist():
+        if getattr(getattr(flat, "dtype", None), "hasobject", False):
+            for item in flat.tolist():  # numpy object arrays hold pointers: digest each item
                 _feed(digest, item, open_ids)
-        else:
-            digest.update(b"d" + flat.nbytes.to_bytes(8, "little"))
+        else:  # one byte an element: a numpy uint8 array, or bytes where numpy is missing
+            digest.update(b"d" + len(flat).to_bytes(8, "little"))
             digest.update(flat)
         return
     plain = _PLAIN.get(type(value))
@@ -415,13 +458,21 @@ def _feed_object(digest: Any, value: object, open_ids: set[int]) -> None:
 
 
 def _array_bytes(value: object) -> tuple[str, Any] | None:
-    """``("dtype|shape", flat bytes as a numpy array)`` for a tensor or array, else None."""
+    """``("dtype|shape", flat bytes)`` for a tensor or array, else None.
+
+    The bytes are a numpy array (uint8, or object for object arrays), or ``bytes`` for a
+    tensor where numpy is not installed.
+    """
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         tensor = value.detach().cpu().contiguous().resolve_conj().resolve_neg()
         header = f"{str(tensor.dtype).removeprefix('torch.')}|{tuple(tensor.shape)}"
         # Raw bytes through a uint8 view: bfloat16 and others numpy lacks work too.
-        return header, tensor.reshape(-1).view(torch.uint8).numpy()
+        flat = tensor.reshape(-1).view(torch.uint8)
+        try:
+            return header, flat.numpy()
+        except RuntimeError:  # torch without numpy ("Numpy is not available"): same bytes
+            return header, bytes(flat.tolist())
     numpy = sys.modules.get("numpy")
     if numpy is None or not isinstance(value, numpy.ndarray | numpy.generic):
         return None
