@@ -11,9 +11,12 @@ benchmark replaces its own section and leaves the others alone.
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = (
@@ -31,6 +34,38 @@ def spread(values: Sequence[float]) -> tuple[float, float, float]:
     (2.0, 1.0, 3.0)
     """
     return statistics.median(values), min(values), max(values)
+
+
+def machine(python: str | None = None) -> dict[str, Any]:
+    """What a section says of the machine: CPU model, cores, platform and Python version.
+
+    Args:
+        python: the version of the interpreter measured, when it is not this one.
+    """
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    cpu_count = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpu_count
+    return {
+        "cpu": cpu,
+        "cores": usable,
+        "cpu_count": cpu_count,
+        "platform": platform.platform(),
+        "python": python or platform.python_version(),
+    }
+
+
+def describe_machine(found: dict[str, Any]) -> str:
+    """The line a section prints for :func:`machine`'s answer."""
+    return (
+        f"{found['cpu']}, {found['cores']} cores usable ({found['cpu_count']} online),"
+        f" {found['platform']}; Python {found['python']}"
+    )
 
 
 def markers(title: str, writer: str) -> tuple[str, str]:

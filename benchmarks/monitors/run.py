@@ -19,7 +19,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 sys.path.insert(0, str(HERE.parent / "overseer"))  # benchmarks/overseer/venvs.py
 
-from results import spread, write_section  # noqa: E402
+from results import describe_machine, machine, spread, write_section  # noqa: E402
 from venvs import BENCH_DIR, Venv, voir_venv  # noqa: E402
 
 TITLE = "monitors: --monitor-all overhead"
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": time.perf_counter() - began,
-        "machine": _machine(),
+        "machine": describe_machine(machine()),
         "voir": voir.versions,
         "workload": workload,
         "steps": steps,
@@ -260,23 +259,6 @@ def _sample_costs(voir: Venv, calls: int, workdir: Path) -> dict[str, Any]:
         )
         costs[peer] = json.loads(done.stdout.strip().splitlines()[-1])
     return costs
-
-
-def _machine() -> str:
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{name}, {usable} cores usable ({cpus} online), {platform.platform()};"
-        f" Python {platform.python_version()}"
-    )
 
 
 def _verdict(overheads: list[float], runs: dict[str, list[dict[str, Any]]]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from measures import MEASURES, Measure
-from results import spread, write_section
+from results import describe_machine, spread, write_section
 from startup import OVERHEADS
 
 TITLE = "overseer-core vs voir"
@@ -37,12 +37,10 @@ def render(results: dict[str, Any]) -> str:
 
 
 def _context(results: dict[str, Any]) -> str:
-    machine = results["machine"]
     versions = results["versions"]
     return (
         f"Run on {results['date']} ({results['duration_s']:.0f} s for the whole benchmark).\n"
-        f"Machine: {machine['cpu']}, {machine['cores']} cores usable"
-        f" ({machine['cpu_count']} online), {machine['platform']}; Python {machine['python']}.\n"
+        f"Machine: {describe_machine(results['machine'])}.\n"
         f"voir side: voir {versions['voir'].get('voir', '?')}, giving"
         f" {versions['voir'].get('giving', '?')}, ptera {versions['voir'].get('ptera', '?')}."
         f" overseer side: overseer-core {versions['overseer'].get('overseer-core', '?')}"

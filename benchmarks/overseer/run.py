@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/resul
 import startup
 from measures import MEASURES, RunFailed, Variant, check_variant, run_variant, variants
 from report import render, write
+from results import machine
 from venvs import BENCH_DIR, ROOT, Venv, overseer_venv, source_digest, voir_venv
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": time.perf_counter() - began,
-        "machine": _machine(overseer),
+        "machine": machine(overseer.python_version.split()[0]),
         "versions": {"voir": voir.versions, "overseer": overseer.versions},
         "overseer_digest": source_digest(),
         "settings": {
@@ -125,23 +124,6 @@ def _time_startup(voir: Venv, overseer: Venv, rounds: int, workdir: Path) -> dic
     for key, error in errors.items():
         print(f"bench: start-up of {key} failed: {error}", file=sys.stderr)
     return {"times": times, "errors": errors}
-
-
-def _machine(venv: Venv) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": venv.python_version.split()[0],
-    }
 
 
 if __name__ == "__main__":

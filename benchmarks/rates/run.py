@@ -17,7 +17,6 @@ import datetime
 import hashlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 sys.path.insert(0, str(HERE.parent / "overseer"))  # benchmarks/overseer/venvs.py
 
-from results import spread, write_section  # noqa: E402
+from results import describe_machine, machine, spread, write_section  # noqa: E402
 from venvs import (  # noqa: E402
     BENCH_DIR,
     ROOT,
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": time.perf_counter() - began,
-        "machine": _machine(),
+        "machine": machine(),
         "versions": {"voir": voir.versions, "overseer": overseer.versions},
         "settings": {"runs": options.runs, "windows": options.windows, "window": WINDOW},
         "cases": [case.__dict__ for case in _cases(options)],
@@ -202,13 +201,12 @@ def _version(folder: Path, dist: str) -> str:
 
 def render(results: dict[str, Any]) -> str:
     """The section's markdown: the table, then how it was measured."""
-    machine, versions = results["machine"], results["versions"]
+    versions = results["versions"]
     settings = results["settings"]
     lines = [
         f"## {TITLE}\n",
         f"Run on {results['date']} ({results['duration_s']:.0f} s for the whole benchmark).",
-        f"Machine: {machine['cpu']}, {machine['cores']} cores usable; {machine['platform']};"
-        f" Python {machine['python']}.",
+        f"Machine: {describe_machine(results['machine'])}.",
         f"voir side: voir {versions['voir'].get('voir', '?')}, giving"
         f" {versions['voir'].get('giving', '?')}. overseer side: overseer-instruments"
         f" {versions['overseer'].get('overseer-instruments', '?')}, overseer-core"
@@ -272,21 +270,6 @@ def _failures(failures: list[str]) -> list[str]:
     if not failures:
         return []
     return ["", "Failed runs:", "", *(f"- {failure}" for failure in failures)]
-
-
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0].split(":", 1)[1].strip() if names else cpu
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu": cpu,
-        "cores": cores,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 def _cases(options: argparse.Namespace) -> list[Case]:

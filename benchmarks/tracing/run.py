@@ -17,7 +17,6 @@ import datetime
 import hashlib
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -30,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 
-from results import spread, write_section  # noqa: E402
+from results import describe_machine, machine, spread, write_section  # noqa: E402
 
 TITLE = "overseer-tracing: cost of tracing"
 WRITER = "benchmarks/tracing/run.py"
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": time.perf_counter() - began,
-        "machine": _machine(python_version),
+        "machine": machine(python_version),
         "version": _version(),
         "digest": source_digest(),
         "settings": {
@@ -181,31 +180,12 @@ def _version() -> str:
     return found.group(1) if found else "?"
 
 
-def _machine(python_version: str) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": python_version,
-    }
-
-
 def render(results: dict[str, Any]) -> str:
     """The section's markdown."""
-    machine = results["machine"]
     head = (
         f"## {TITLE}\n\n"
         f"Run on {results['date']} ({results['duration_s']:.0f} s for the whole benchmark).\n"
-        f"Machine: {machine['cpu']}, {machine['cores']} cores usable"
-        f" ({machine['cpu_count']} online), {machine['platform']}; Python {machine['python']}.\n"
+        f"Machine: {describe_machine(results['machine'])}.\n"
         f"overseer-tracing {results['version']} (source digest `{results['digest']}`)."
         " hyrax is not installed: its column holds the figures issue 5 gives for it.\n"
     )
