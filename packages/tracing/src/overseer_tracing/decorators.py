@@ -1,7 +1,9 @@
 """Decorators that record the calls of a pipeline's functions into the current trace.
 
 While no recording is active (see :func:`overseer_tracing.record.recording`), a decorated
-function costs one context-variable check per call and nothing else::
+function costs nothing extra on Python 3.12+ (it is the function itself, recorded through
+:mod:`sys.monitoring`, see :mod:`overseer_tracing.monitoring`) and one context-variable check
+per call on 3.10 and 3.11 (a wrapper)::
 
     @trace_dataset_func(params_to_capture=["index"])
     def get_image(self, index):
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
 from .capture import CallSpec, ParamsToCapture, Selection, normalise_params, traced
+from .monitoring import watch
 
 __all__ = ["ParamsToCapture", "trace_dataset_func", "trace_func", "trace_model_func"]
 
@@ -36,7 +39,10 @@ def decorate(target: Any, stage: str, selection: Selection | None, result_name: 
         return type(target)(decorate(target.__func__, stage, selection, result_name))
     name = getattr(target, "__qualname__", None) or repr(target)
     display_name = name.rsplit("<locals>.", 1)[-1]
-    return traced(target, CallSpec(target, stage, name, display_name, selection, result_name))
+    spec = CallSpec(target, stage, name, display_name, selection, result_name)
+    # Python 3.12+: a copy of the function, recorded through sys.monitoring (free while off).
+    copy = watch(target, spec)
+    return traced(target, spec) if copy is None else copy
 
 
 @overload

@@ -234,6 +234,19 @@ _current: ContextVar[Recorder | None] = ContextVar("overseer_tracing_recorder", 
 # wrappers of capture.py hold this very list, and read it (and _current) without a call.
 _all_threads: list[Recorder] = []
 _last: Recorder | None = None  # the recording that finished last, for get_trace()
+# Recordings running in every thread, and what is told when their number changes: the
+# sys.monitoring path (monitoring.py) switches its events on and off with it. They never raise.
+_running = 0
+_running_lock = threading.Lock()
+_listeners: list[Callable[[], None]] = []
+
+
+def _count_recording(change: int) -> None:
+    global _running
+    with _running_lock:
+        _running += change
+    for listener in _listeners:
+        listener()
 
 
 def current_recorder() -> Recorder | None:
@@ -264,9 +277,11 @@ def recording(recorder: Recorder | None = None) -> Iterator[Recorder]:
     token = _current.set(recorder)
     if recorder.all_threads:
         _all_threads.append(recorder)
+    _count_recording(1)
     try:
         yield recorder
     finally:
+        _count_recording(-1)
         try:
             _current.reset(token)
         except ValueError:  # exited from another context than the one that entered
