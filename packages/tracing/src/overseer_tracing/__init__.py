@@ -22,8 +22,9 @@ returned, how long it took, and where it failed::
     print(context.result)  # stages in pipeline order, one line a call
     context.result.evaluation[0].params["batch"].stats()
 
-With no trace running, a decorated function costs one context-variable lookup more than the
-plain one. Tracing never raises into the traced code: a failed capture is recorded as such.
+With no trace running, a decorated function costs nothing more than the plain one on Python
+3.12+ (it is recorded through ``sys.monitoring``), and one context-variable lookup on 3.10 and
+3.11. Tracing never raises into the traced code: a failed capture is recorded as such.
 """
 
 from __future__ import annotations
