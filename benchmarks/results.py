@@ -11,9 +11,11 @@ benchmark replaces its own section and leaves the others alone.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,20 @@ def describe_machine(found: dict[str, Any]) -> str:
         f"{found['cpu']}, {found['cores']} cores usable ({found['cpu_count']} online),"
         f" {found['platform']}; Python {found['python']}"
     )
+
+
+def publish(
+    title: str, writer: str, body: str, raw: dict[str, Any], raw_path: Path, *, write: bool
+) -> None:
+    """End a benchmark: keep its raw results, print its section, and (``write``) put it in
+    RESULTS.md; a ``--quick`` run prints without writing.
+    """
+    raw_path.parent.mkdir(parents=True, exist_ok=True)
+    raw_path.write_text(json.dumps(raw, indent=2))
+    print(body)
+    if write:
+        write_section(title, writer, body)
+        print(f"bench: wrote {RESULTS.relative_to(RESULTS.parents[1])}", file=sys.stderr)
 
 
 def markers(title: str, writer: str) -> tuple[str, str]:

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 sys.path.insert(0, str(HERE.parent / "overseer"))  # benchmarks/overseer/venvs.py
 
-from results import describe_machine, machine, spread, write_section  # noqa: E402
+from results import describe_machine, machine, publish, spread  # noqa: E402
 from venvs import BENCH_DIR, Venv, voir_venv  # noqa: E402
 
 TITLE = "monitors: --monitor-all overhead"
@@ -81,12 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "sample_us": _sample_costs(voir, options.sample_calls, workdir),
     }
-    RAW_RESULTS.write_text(json.dumps(results, indent=2))
-    body = render(results)
-    print(body)
-    if options.write:
-        write_section(TITLE, WRITER, body)
-        print("bench: wrote benchmarks/RESULTS.md", file=sys.stderr)
+    publish(TITLE, WRITER, render(results), results, RAW_RESULTS, write=options.write)
     return 0
 
 

@@ -7,21 +7,15 @@ sections of other benchmarks alone.
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 from typing import Any
 
 from measures import MEASURES, Measure
-from results import describe_machine, spread, write_section
+from results import describe_machine, spread
 from startup import OVERHEADS
 
 TITLE = "overseer-core vs voir"
 WRITER = "benchmarks/overseer/run.py"
 STARTUP_GOAL_MS = 60.0
-
-
-def write(path: Path, results: dict[str, Any]) -> None:
-    """Put this run's section into ``path``, replacing the previous one if there is one."""
-    write_section(TITLE, WRITER, render(results), path)
 
 
 def render(results: dict[str, Any]) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,11 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/resul
 
 import startup
 from measures import MEASURES, RunFailed, Variant, check_variant, run_variant, variants
-from report import render, write
-from results import machine
-from venvs import BENCH_DIR, ROOT, Venv, overseer_venv, source_digest, voir_venv
+from report import TITLE, WRITER, render
+from results import machine, publish
+from venvs import BENCH_DIR, Venv, overseer_venv, source_digest, voir_venv
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 RAW_RESULTS = BENCH_DIR / "overseer-results.json"
 
 
@@ -57,11 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "variants": {key: {"ns": costs[key], "error": errors.get(key)} for key in table},
         "startup": startup_results,
     }
-    RAW_RESULTS.write_text(json.dumps(results, indent=2))
-    print(render(results))
-    if options.write:
-        write(RESULTS, results)
-        print(f"bench: wrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+    publish(TITLE, WRITER, render(results), results, RAW_RESULTS, write=options.write)
     failed = bool(errors) or bool(startup_results["errors"])
     return 1 if failed else 0
 

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 sys.path.insert(0, str(HERE.parent / "overseer"))  # benchmarks/overseer/venvs.py
 
-from results import describe_machine, machine, spread, write_section  # noqa: E402
+from results import describe_machine, machine, publish, spread  # noqa: E402
 from venvs import (  # noqa: E402
     BENCH_DIR,
     ROOT,
@@ -83,12 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "errors": errors,
         "failures": failures,
     }
-    RAW_RESULTS.write_text(json.dumps(results, indent=2))
-    body = render(results)
-    print(body)
-    if options.write:
-        write_section(TITLE, WRITER, body)
-        print(f"bench: wrote {(ROOT / 'benchmarks' / 'RESULTS.md').relative_to(ROOT)}")
+    publish(TITLE, WRITER, render(results), results, RAW_RESULTS, write=options.write)
     return 1 if failures else 0
 
 

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 
-from results import describe_machine, machine, spread, write_section  # noqa: E402
+from results import describe_machine, machine, publish, spread  # noqa: E402
 
 TITLE = "overseer-tracing: cost of tracing"
 WRITER = "benchmarks/tracing/run.py"
@@ -106,13 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "measures": {key: {"values": values[key], "error": errors.get(key)} for key in values},
     }
-    RAW_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RAW_RESULTS.write_text(json.dumps(results, indent=2))
-    section = render(results)
-    print(section)
-    if options.write:
-        write_section(TITLE, WRITER, section)
-        print("bench: wrote benchmarks/RESULTS.md", file=sys.stderr)
+    publish(TITLE, WRITER, render(results), results, RAW_RESULTS, write=options.write)
     return 1 if errors else 0
 
 
