@@ -162,15 +162,12 @@ def _check_writable(path: str | None) -> None:
 
 def _save(result: TraceResult, json_path: str | None, chrome_path: str | None) -> bool:
     """Write the files asked for; False (and why, on stderr) when one cannot be written."""
-    try:
-        if json_path:
-            result.to_json(json_path)
-        if chrome_path:
-            result.to_chrome_trace(chrome_path)
-    except OSError as error:
+    from .export import save_files
+
+    error = save_files(result, json_path, chrome_path)
+    if error is not None:
         print(f"{PROGRAM}: error: cannot save the trace: {error}", file=sys.stderr)
-        return False
-    return True
+    return error is None
 
 
 def _preload_torch(source_path: str) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "call_to_dict",
     "chrome_trace_events",
     "diff_traces",
+    "save_files",
     "trace_to_dict",
     "write_chrome_trace",
     "write_json",
@@ -74,6 +75,23 @@ def write_json(result: TraceResult, path: str | Path | None = None) -> str:
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
+
+
+def save_files(
+    result: TraceResult, json_path: str | None, chrome_path: str | None
+) -> OSError | None:
+    """Write the JSON and Chrome trace files asked for; the error that stopped it, if any.
+
+    For commands that report a file they cannot write and go on, rather than raise.
+    """
+    try:
+        if json_path:
+            write_json(result, json_path)
+        if chrome_path:
+            write_chrome_trace(result, chrome_path)
+    except OSError as error:
+        return error
+    return None
 
 
 def chrome_trace_events(result: TraceResult) -> list[dict[str, object]]:

@@ -69,14 +69,10 @@ def _items(text: str) -> int:
 
 def _report(ov: Any, result: TraceResult, json_path: str | None, chrome_path: str | None) -> None:
     """Print, log and save the trace; a file that cannot be written is said, not raised."""
-    from .export import trace_to_dict
+    from .export import save_files, trace_to_dict
 
     print(result, file=sys.stderr, flush=True)
     ov.log({"$event": "trace", "$data": trace_to_dict(result)})
-    try:
-        if json_path:
-            result.to_json(json_path)
-        if chrome_path:
-            result.to_chrome_trace(chrome_path)
-    except OSError as error:
+    error = save_files(result, json_path, chrome_path)
+    if error is not None:
         print(f"overseer: trace: cannot save the trace: {error}", file=sys.stderr)
