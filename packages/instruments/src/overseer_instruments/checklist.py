@@ -18,7 +18,6 @@ The exit status is the script's (0 after the stop). From a voirfile::
 from __future__ import annotations
 
 import ast
-import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +183,8 @@ def _report(ov: Any, seen: _Seen, stopped: bool) -> str:
             lines.extend(_check_lines(check, seen.has(check), places, missing))
         given = sum(seen.has(check) for check in checks)
         lines += [f"  {given} of {len(checks)} given.", ""]
+    import statistics  # here: every overseer run loads this module, few print a checklist
+
     lines.append("Rates (--train-rate, --loading-rate, --compute-rate):")
     found = measured_rates(ov)
     for task, needs in RATES:
