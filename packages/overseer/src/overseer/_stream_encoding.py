@@ -158,6 +158,8 @@ def _encode_object(values: Mapping[str, Any]) -> str:
 
 def _splice(body: str, metadata: str) -> str:
     """Put ``metadata`` (``'"$t":1.0,...'``) inside the object ``body`` as its last keys."""
+    if not metadata:
+        return f"{body}\n"
     separator = "," if len(body) > 2 else ""
     return f"{body[:-1]}{separator}{metadata}}}\n"
 
