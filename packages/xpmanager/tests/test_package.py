@@ -6,9 +6,7 @@ from typing import Any
 
 
 def test_package_contract(package_contract: Any, contract_check: str) -> None:
-    entry_points: dict[
-        str, dict[str, str]
-    ] = {}  # none yet: a new one is declared here and in pyproject.toml
+    entry_points = {"overseer.commands": {"xp": "overseer_xpmanager.cli:main"}}
     contract = package_contract(
         "overseer_xpmanager", "overseer-xpmanager", entry_points=entry_points
     )

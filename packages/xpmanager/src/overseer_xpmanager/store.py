@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -197,15 +198,18 @@ class Store:
         self.root = Path(root).absolute()
         self.xps_folder = self.root / "xps"
         self.aliases_folder = self.root / "aliases"
+        self._writable = False
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
 
     def check_writable(self) -> None:
         """Raise :class:`StoreError` unless XPs can be made under the root."""
+        if self._writable:
+            return
         try:
             self.xps_folder.mkdir(parents=True, exist_ok=True)
-            probe = self.xps_folder / f".probe-{os.getpid()}"
+            probe = self.xps_folder / f".probe-{os.getpid()}-{threading.get_ident()}"
             probe.touch()
             probe.unlink()
         except OSError as error:
@@ -214,6 +218,7 @@ class Store:
                 "permissions, or point OVERSEER_XP_DIR or the main's dir= elsewhere"
             )
             raise StoreError(message) from error
+        self._writable = True
 
     def ensure(self, definition: XPDefinition, *, accept_drift: bool = False) -> XP:
         """The XP ``definition`` describes, made on first use.

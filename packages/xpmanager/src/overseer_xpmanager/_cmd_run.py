@@ -1,0 +1,91 @@
+"""``suite xp run``: one XP, here, in the foreground, under the overseer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from ._cli_context import Context, executor_settings, refreshed_job
+from .errors import ArgumentError, XPManagerError
+from .job import JobRecord, JobState
+from .store import XP
+
+__all__ = ["clear_folder", "local_gpu_count", "run"]
+
+_KEPT = frozenset({"argv.json", "meta.json", ".lock"})
+
+
+def run(context: Context) -> int:
+    """Run the XP the arguments define; returns the program's exit status."""
+    args = context.args
+    xp = context.xp_from_argv(args.argv, accept_drift=args.accept_drift or args.clear)
+    nprocs = _process_count(args.ddp, args.ddp_workers)
+    flags = context.overseer_flags()
+    with xp.lock(timeout=5):
+        _refuse_live_job(context, xp)
+        if args.clear:
+            clear_folder(xp)
+        settings = executor_settings(args, flags) | {"nprocs": nprocs}
+        previous = xp.job()
+        attempts = (previous.attempts if previous else 0) + 1
+        record = JobRecord(
+            executor="local",
+            job_id=f"local-{os.getpid()}",
+            state=JobState.RUNNING,
+            source="process",
+            attempts=attempts,
+            settings=settings,
+        )
+        xp.write_job(record)
+        print(f"xp: running XP {xp.sig} ({xp.alias}) in {xp.folder}", flush=True)
+        from .supervise import supervise
+
+        return supervise(xp, echo=True, overseer_flags=flags, nprocs=nprocs)
+
+
+def _refuse_live_job(context: Context, xp: XP) -> None:
+    job = refreshed_job(context.store, xp)
+    if job is not None and job.state.live:
+        message = (
+            f"XP {xp.sig} ({xp.alias}) already has a live job {job.job_id} ({job.state.value}): "
+            f"wait for it, or cancel it with `suite xp info -C {xp.sig}`"
+        )
+        raise XPManagerError(message)
+
+
+def clear_folder(xp: XP) -> None:
+    """Remove everything an XP's runs wrote (history, events, log, checkpoints, job)."""
+    for entry in xp.folder.iterdir():
+        if entry.name in _KEPT:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def local_gpu_count() -> int:
+    """The GPUs ``nvidia-smi -L`` lists here (0 without the NVIDIA driver)."""
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return sum(line.startswith("GPU ") for line in listing.stdout.splitlines())
+
+
+def _process_count(ddp: bool, workers: int | None) -> int:
+    if workers is not None and workers < 1:
+        message = f"--ddp_workers must be 1 or more, not {workers}"
+        raise ArgumentError(message)
+    if not ddp:
+        return 1
+    count = workers or local_gpu_count()
+    if count < 1:
+        message = "-d found no GPU here: pass --ddp_workers N to run N processes on the CPU"
+        raise ArgumentError(message)
+    return count

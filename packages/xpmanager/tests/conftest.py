@@ -1,0 +1,34 @@
+"""Fixtures shared by overseer-xpmanager's tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# --- Test projects (tests/projects/): argproj (argparse) and hydraproj (hydra) -------------
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+@pytest.fixture
+def projects() -> Path:
+    """The folder holding the test project packages (``argproj``, ``hydraproj``)."""
+    return PROJECTS
+
+
+@pytest.fixture
+def xp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh store in ``tmp_path/store`` for this process and its subprocesses.
+
+    Sets ``OVERSEER_XP_DIR`` to it, puts the projects folder first on ``PYTHONPATH`` (for
+    ``python -m argproj.train``) and on ``sys.path``; returns the store's root.
+    """
+    root = tmp_path / "store"
+    monkeypatch.setenv("OVERSEER_XP_DIR", str(root))
+    monkeypatch.delenv("OVERSEER_XP_SIG", raising=False)
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PROJECTS), path])))
+    monkeypatch.syspath_prepend(str(PROJECTS))
+    return root

@@ -1,0 +1,1 @@
+"""A Dora-style argparse project: ``python -m argproj.train --lr=0.01``."""

@@ -1,0 +1,1 @@
+"""The grids of argproj: ``suite xp grid basic``."""

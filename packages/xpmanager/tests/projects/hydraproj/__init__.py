@@ -1,0 +1,1 @@
+"""A Dora-style hydra project: ``python -m hydraproj.train model=large lr=0.01``."""
