@@ -21,7 +21,8 @@ def test_the_probe_order_visits_every_pair_once() -> None:
 def test_a_taken_alias_moves_to_the_next_free_one() -> None:
     own = alias_for("63e21adfdcc3")
     other = alias_for("63e21adfdcc3", lambda alias: alias == own)
-    assert other != own and other.count("-") == 1
+    assert other != own
+    assert other.count("-") == 1
 
 
 def test_words_are_lowercase_and_unique() -> None:

@@ -39,14 +39,17 @@ def test_a_torn_last_line_is_skipped_and_counted(tmp_path: Path) -> None:
     with path.open("a") as file:
         file.write('{"a": 2, "b"')
     read = read_jsonl(path)
-    assert read.records == [{"a": 1}] and read.torn == 1
+    assert read.records == [{"a": 1}]
+    assert read.torn == 1
 
 
 def test_corrupt_lines_are_skipped_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     path.write_text('{"a": 1}\nnot json\n[1, 2]\n\n{"a": 2}\n')
     read = read_jsonl(path)
-    assert read.records == [{"a": 1}, {"a": 2}] and read.corrupt == 2 and read.torn == 0
+    assert read.records == [{"a": 1}, {"a": 2}]
+    assert read.corrupt == 2
+    assert read.torn == 0
 
 
 def test_a_missing_file_reads_as_empty(tmp_path: Path) -> None:

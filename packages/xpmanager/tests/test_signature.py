@@ -35,7 +35,8 @@ def test_values_that_are_one_value_have_one_canonical_form(a: object, b: object)
 
 def test_bools_stay_bools_and_non_finite_floats_become_strings() -> None:
     assert canonical(True) is True
-    assert canonical(1) == 1 and canonical(1) is not True
+    assert canonical(1) == 1
+    assert canonical(1) is not True
     assert [canonical(float(x)) for x in ("nan", "inf", "-inf")] == ["nan", "inf", "-inf"]
 
 
@@ -74,7 +75,8 @@ def test_flatten_makes_dotted_keys_and_keeps_empty_mappings() -> None:
 
 def test_signature_has_a_fixed_length_and_depends_on_values_not_order() -> None:
     one = signature({"lr": 0.1, "epochs": 10})
-    assert len(one) == SIGNATURE_LENGTH and int(one, 16) >= 0
+    assert len(one) == SIGNATURE_LENGTH
+    assert int(one, 16) >= 0
     assert one == signature({"epochs": 10.0, "lr": 0.1})
     assert one != signature({"lr": 0.1, "epochs": 11})
 

@@ -28,9 +28,12 @@ def test_the_same_xp_asked_twice_is_one_folder(tmp_path: Path) -> None:
     store = Store(tmp_path)
     first = store.ensure(definition(0.01))
     again = store.ensure(definition(0.01))
-    assert first == again and first.folder == tmp_path / "xps" / first.sig
-    assert first.argv == ["--lr=0.01"] and first.delta == {"lr": 0.01}
-    assert first.config == {"lr": 0.01, "epochs": 5} and first.package == "proj"
+    assert first == again
+    assert first.folder == tmp_path / "xps" / first.sig
+    assert first.argv == ["--lr=0.01"]
+    assert first.delta == {"lr": 0.01}
+    assert first.config == {"lr": 0.01, "epochs": 5}
+    assert first.package == "proj"
     assert len(store.sigs()) == 1
 
 
@@ -52,7 +55,8 @@ def test_find_by_signature_prefix_alias_glob_and_latest(tmp_path: Path) -> None:
     assert store.find(old.alias) == old
     assert store.find("?" + new.alias[1:]) == new
     assert store.find(new.alias.split("-")[0] + "-*") in (new, old)
-    assert store.find("-1") == new and store.find("-2") == old
+    assert store.find("-1") == new
+    assert store.find("-2") == old
 
 
 def test_lookups_that_fail_say_so_in_one_line(tmp_path: Path) -> None:
@@ -104,8 +108,8 @@ def test_a_broken_argv_json_is_named(tmp_path: Path) -> None:
     store = Store(tmp_path)
     xp = store.ensure(definition(0.01))
     (xp.folder / "argv.json").write_text("{")
-    with pytest.raises(StoreError, match="argv.json is not valid JSON"):
-        store.load(xp.sig).argv
+    with pytest.raises(StoreError, match=r"argv\.json is not valid JSON"):
+        _ = store.load(xp.sig).argv
 
 
 def _hold_lock(root: str, sig: str, ready: multiprocessing.synchronize.Event) -> None:
@@ -122,9 +126,8 @@ def test_the_xp_lock_excludes_other_processes(tmp_path: Path) -> None:
     )
     holder.start()
     assert ready.wait(10)
-    with pytest.raises(StoreError, match="is locked by another command"):
-        with xp.lock(timeout=0.1):
-            pass
+    with pytest.raises(StoreError, match="is locked by another command"), xp.lock(timeout=0.1):
+        pass
     holder.join()
     with xp.lock(timeout=5):
         pass
@@ -141,7 +144,8 @@ def test_concurrent_creation_makes_one_xp(tmp_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(set(results)) == 1 and len(store.sigs()) == 1
+    assert len(set(results)) == 1
+    assert len(store.sigs()) == 1
     assert len(os.listdir(tmp_path / "aliases")) == 1
 
 
@@ -153,4 +157,5 @@ def test_grids_link_to_their_xps(tmp_path: Path) -> None:
     assert store.grid_sigs("sweep") == [xp.sig]
     assert (store.grid_folder("sweep") / xp.sig / "argv.json").is_file()
     store.unlink_from_grid("sweep", xp.sig)
-    assert store.grid_sigs("sweep") == [] and xp.folder.is_dir()
+    assert store.grid_sigs("sweep") == []
+    assert xp.folder.is_dir()
