@@ -1,9 +1,10 @@
 """The overseer suite's one test matrix, and the checks around it.
 
 ``nox`` runs the default sessions: ``lint``, ``typecheck``, ``build``, ``docs``,
-``integration``, ``torch`` and the ``tests`` matrix (one fresh environment per package and
-Python). ``nox -l`` lists them all; ``nox -s "tests-3.12(tracing)"`` runs one cell. The
-sessions ``gpu``, ``slurm``, ``bench`` and ``demo`` run only when named.
+``integration``, ``torch``, ``slurm`` (a real cluster; it skips where none can be brought up)
+and the ``tests`` matrix (one fresh environment per package and Python). ``nox -l`` lists
+them all; ``nox -s "tests-3.12(tracing)"`` runs one cell. The sessions ``gpu``, ``bench``
+and ``demo`` run only when named.
 
 Every session installs the workspace's packages from their folders, never in editable mode,
 so a file left out of a wheel or an import that a package does not declare fails here. A
@@ -318,7 +319,9 @@ def tests(session: nox.Session, package: str) -> None:
     if not chosen.tests.is_dir():
         session.error(f"{chosen.dist} has no tests: add {chosen.tests.relative_to(ROOT)}/")
     _install(session, needed, *TEST_REQUIREMENTS, *chosen.test_requirements)
-    session.run("python", "-m", "pytest", str(chosen.tests.relative_to(ROOT)), *session.posargs)
+    # Tests on the real cluster run once, in the `slurm` session, not in every cell.
+    tests = str(chosen.tests.relative_to(ROOT))
+    session.run("python", "-m", "pytest", "-m", "not slurm", tests, *session.posargs)
 
 
 def _gpu_missing(session: nox.Session, reason: str) -> NoReturn:
@@ -375,24 +378,94 @@ def gpu(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=MAIN_PYTHON, default=False)
-def slurm(session: nox.Session) -> None:
-    """The tests marked `slurm`, against the Slurm cluster this machine submits to."""
+# Brings up (and tears down) a real single-machine cluster; see packages/xpmanager/README.md.
+SLURM_CLUSTER = ROOT / "scripts" / "slurm-cluster"
+# OVERSEER_SLURM: auto (the default), up (always the script's cluster), off (never start one).
+SLURM_MODES = ("auto", "up", "off")
+
+
+def _slurm_answers() -> bool:
+    """Whether ``sinfo`` reaches a Slurm controller from this machine."""
     if shutil.which("sinfo") is None:
-        session.skip("sinfo not found: this machine reaches no Slurm cluster")
+        return False
+    try:
+        done = subprocess.run(["sinfo", "-h"], capture_output=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+def _slurm_cluster(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run scripts/slurm-cluster quietly (for ``status`` and ``env``)."""
+    command = [sys.executable, str(SLURM_CLUSTER), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _slurm_cluster_env() -> dict[str, str]:
+    """The variables that ``scripts/slurm-cluster env`` exports, e.g. ``SLURM_CONF``."""
+    import shlex
+
+    lines = _slurm_cluster("env").stdout.splitlines()
+    words = [shlex.split(line.removeprefix("export ")) for line in lines]
+    pairs = [word[0].partition("=") for word in words if word]
+    return {name: value for name, _, value in pairs if value}
+
+
+def _why_no_slurm_bring_up() -> str | None:
+    """Why scripts/slurm-cluster cannot run here, or None: it needs root, Debian, apt-get."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return "it needs root"
+    if not Path("/etc/debian_version").is_file():
+        return "it needs Debian"
+    if shutil.which("apt-get") is None:
+        return "it needs apt-get"
+    return None
+
+
+@nox.session(python=MAIN_PYTHON)
+def slurm(session: nox.Session) -> None:
+    """The tests marked `slurm` on a real Slurm cluster, brought up here when needed.
+
+    ``OVERSEER_SLURM`` chooses the cluster. ``auto`` (the default): the one ``sinfo``
+    reaches; when none answers, as root on Debian with apt-get, the one of
+    ``scripts/slurm-cluster up``; else the session skips. ``up``: the script's cluster,
+    brought up unless it runs. ``off``: never bring one up. A cluster the session brought
+    up, it tears down at its end; one that was running stays.
+    """
+    mode = os.environ.get("OVERSEER_SLURM", "auto")
+    if mode not in SLURM_MODES:
+        session.error(f"OVERSEER_SLURM={mode!r} is not one of {', '.join(SLURM_MODES)}")
     if not _has_marked_tests("slurm"):
         session.skip("no test is marked slurm yet")
+    bring_up = False
+    if mode == "up":
+        bring_up = _slurm_cluster("status").returncode != 0
+    elif not _slurm_answers():
+        found = "no sinfo" if shutil.which("sinfo") is None else "no Slurm controller answers"
+        why_not = "OVERSEER_SLURM=off" if mode == "off" else _why_no_slurm_bring_up()
+        if why_not is not None:
+            session.skip(f"{found}, and no cluster is brought up here: {why_not}")
+        bring_up = True
     _install(session, PACKAGES.values(), *_all_test_requirements(), *_all_extras())
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        "-m",
-        "slurm",
-        *_test_folders(PACKAGES.values()),
-        *session.posargs,
-        success_codes=[0, NO_TESTS_COLLECTED],
-    )
+    if bring_up:
+        session.run(sys.executable, str(SLURM_CLUSTER), "up", external=True)
+    try:
+        # The script's cluster may not own /etc/slurm/slurm.conf: name its config.
+        env = _slurm_cluster_env() if mode == "up" or bring_up else {}
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "-m",
+            "slurm",
+            *_test_folders(PACKAGES.values()),
+            *session.posargs,
+            env={**env, "OVERSEER_REQUIRE_SLURM": "1"},
+            success_codes=[0, NO_TESTS_COLLECTED],
+        )
+    finally:
+        if bring_up:
+            session.run(sys.executable, str(SLURM_CLUSTER), "down", external=True)
 
 
 @nox.session(python=MAIN_PYTHON, default=False)
