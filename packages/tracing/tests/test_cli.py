@@ -40,7 +40,7 @@ def stage_lines(stdout: str) -> list[str]:
 def test_the_script_runs_as_python_runs_it_then_its_trace_prints(workdir: Path) -> None:
     python = [sys.executable, "trace_pipeline.py", "--items", "4"]
     plain = subprocess.run(python, cwd=workdir, capture_output=True, text=True, timeout=60)
-    traced = trace(workdir, "trace_pipeline.py", "--items", "4")
+    traced = trace(workdir, "-n", "4", "trace_pipeline.py", "--items", "4")
     assert traced.returncode == 0, traced.stderr
     # Same sys.argv and sys.path[0] as under python, then the script's own output.
     assert traced.stdout.startswith(plain.stdout)
@@ -62,7 +62,9 @@ def test_a_module_runs_as_python_m_runs_it(workdir: Path) -> None:
 
 
 def test_json_and_chrome_trace_files_hold_every_call(workdir: Path) -> None:
-    traced = trace(workdir, "--json", "t.json", "--chrome", "c.json", "trace_pipeline.py")
+    traced = trace(
+        workdir, "-n", "4", "--json", "t.json", "--chrome", "c.json", "trace_pipeline.py"
+    )
     assert traced.returncode == 0, traced.stderr
     document = json.loads((workdir / "t.json").read_text())
     calls = {stage["name"]: len(stage["calls"]) for stage in document["stages"]}
@@ -70,6 +72,24 @@ def test_json_and_chrome_trace_files_hold_every_call(workdir: Path) -> None:
     events = json.loads((workdir / "c.json").read_text())["traceEvents"]
     names = [event["name"] for event in events if event["ph"] == "X"]
     assert sorted(names) == ["collate"] * 2 + ["evaluate"] * 2 + ["load"] * 4
+
+
+def test_n_keeps_the_first_n_calls_of_each_stage_and_the_script_runs_on(workdir: Path) -> None:
+    traced = trace(workdir, "-n", "3", "--json", "t.json", "trace_pipeline.py", "--items", "10")
+    assert traced.returncode == 0, traced.stderr
+    assert "pipeline done" in traced.stdout  # all 10 items ran, the last 7 untraced
+    assert "TraceResult: 20 calls in 3 stages, 11 dropped" in traced.stdout
+    assert "dataset_getter: 10 calls, 3 kept (7 dropped by the cap)" in traced.stdout
+    stages = {
+        stage["name"]: stage for stage in json.loads((workdir / "t.json").read_text())["stages"]
+    }
+    assert {name: (len(stage["calls"]), stage["dropped"]) for name, stage in stages.items()} == {
+        "dataset_getter": (3, 7),
+        "collate": (3, 2),
+        "evaluation": (3, 2),
+    }
+    loaded = [call["params"]["index"]["short"] for call in stages["dataset_getter"]["calls"]]
+    assert loaded == ["int 0", "int 1", "int 2"]
 
 
 def test_a_failing_script_shows_its_traceback_and_the_trace_so_far(workdir: Path) -> None:
@@ -85,7 +105,9 @@ def test_a_failing_script_shows_its_traceback_and_the_trace_so_far(workdir: Path
     assert "pipeline done" not in traced.stdout
     saved = json.loads((workdir / "t.json").read_text())["stages"]
     statuses = [call["status"] for call in saved[-1]["calls"]]
+    # -n 1 keeps the first call of each stage, and a later one that fails, with its arguments.
     assert statuses == ["ok", "error"]  # the batches after the failure never ran
+    assert saved[-1]["calls"][1]["params"]["batch"]["short"] == "list[2] [5, 50]"
 
 
 def test_the_script_s_exit_status_is_the_command_s(workdir: Path) -> None:

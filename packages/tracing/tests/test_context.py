@@ -50,6 +50,16 @@ def test_the_result_is_the_block_s_calls_and_config_sets_the_recorder_up() -> No
     assert context.recorder is None
 
 
+def test_config_first_only_keeps_the_first_calls_of_each_stage() -> None:
+    # What `suite trace -n 2` and `overseer --trace 2` run the script in.
+    with TraceContext(2, {"max_calls_per_stage": 2, "first_only": True}) as context:
+        for x in range(5):
+            square(x)
+    assert values(context.result) == ["int 0", "int 1"]
+    assert context.result is not None
+    assert context.result.collate.dropped == 3
+
+
 def test_nested_contexts_stack() -> None:
     with TraceContext() as outer:
         square(1)

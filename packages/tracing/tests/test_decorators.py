@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import inspect
 import threading
 import timeit
@@ -162,6 +164,59 @@ class Model:
     @trace_model_func
     def build_inside(cls, size: int) -> int:
         return size + 1
+
+
+class Scaler:
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+
+    @trace_model_func(params_to_capture=["x"])
+    def forward(self, x: int, limit: int = 3) -> int:
+        if x > limit:
+            raise ValueError(f"{x} is past {limit}")
+        return x * self.factor
+
+
+@trace_func(stage_name="collate")
+def checked(*items: int) -> int:
+    if sum(items) > 3:
+        raise ValueError("too much")
+    return sum(items)
+
+
+def limited(x: int, limit: int) -> int:
+    if x > limit:
+        raise ValueError(f"{x} is over {limit}")
+    return x
+
+
+# Not a plain function: wrapped, its arguments bound through its signature on every Python.
+partly_limited = trace_func(functools.partial(limited, limit=3))
+
+
+@pytest.mark.parametrize(
+    ("function", "stage", "label", "failed_with", "message"),
+    [
+        (Scaler(2).forward, "evaluation", "x", ["int 4", "int 5"], "5 is past 3"),
+        (checked, "collate", "items", ["tuple[1] [4]", "tuple[1] [5]"], "too much"),
+        (partly_limited, "custom", "x", ["int 4", "int 5"], "5 is over 3"),
+    ],
+)
+def test_past_the_first_calls_a_failing_call_is_kept_with_its_arguments(
+    function: Any, stage: str, label: str, failed_with: list[str], message: str
+) -> None:
+    recorder = Recorder(max_calls_per_stage=2, first_only=True)
+
+    def run() -> None:
+        for x in range(6):
+            with contextlib.suppress(ValueError):
+                function(x)
+
+    calls = run_traced(run, recorder)[stage]
+    assert [call.status for call in calls] == ["ok", "ok", "error", "error"]
+    assert [call.params[label].short() for call in calls[2:]] == failed_with
+    assert calls[3].exception == ("ValueError", message)
+    assert (calls.dropped, calls.total) == (2, 6)  # x = 2 and 3: run, not recorded
 
 
 def test_methods_static_and_class_methods_record_without_self_or_cls() -> None:

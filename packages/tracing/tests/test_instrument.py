@@ -1,14 +1,17 @@
-"""The ``trace`` instrument, stepped through the phases by a stand-in for the overseer.
+"""The ``trace`` instrument, stepped through the phases by a stand-in for the overseer, and
+run for real under the ``overseer`` command.
 
-overseer-tracing does not depend on the overseer: here a small object plays ``ov`` (its
-``argparser``, ``options``, ``phases`` and ``log``). packages/suite's
-test_tracing_integration.py runs the instrument under a real overseer.
+overseer-tracing does not depend on the overseer: most tests here have a small object play
+``ov`` (its ``argparser``, ``options``, ``phases`` and ``log``). The last ones run a program
+of ``tests/programs/`` under a real overseer process (``run_overseer``, the root
+conftest.py), skipped where the overseer is not installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from collections.abc import Generator
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +21,8 @@ import pytest
 
 from overseer_tracing import trace_func
 from overseer_tracing.instrument import command_line
+
+PROGRAMS = Path(__file__).parent / "programs"
 
 
 @trace_func(stage_name="collate")
@@ -107,3 +112,49 @@ def test_a_file_that_cannot_be_written_is_said_not_raised(
 def test_trace_takes_a_positive_number_of_items(value: str) -> None:
     with pytest.raises(argparse.ArgumentError, match="positive whole number"):
         Overseer().start("--trace", value)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """The folder ``run_overseer`` runs in, holding copies of the test programs."""
+    pytest.importorskip("overseer", reason="the overseer is not installed here")
+    shutil.copytree(PROGRAMS, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+def kept_and_dropped(trace: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    return {stage["name"]: (len(stage["calls"]), stage["dropped"]) for stage in trace["stages"]}
+
+
+def test_trace_n_keeps_the_first_n_calls_of_a_pure_python_loop_and_the_run_goes_on(
+    run_overseer: Any,
+) -> None:
+    done = run_overseer("--trace", "3", "trace_pipeline.py", "--items", "10")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "pipeline done"  # all 10 items ran
+    assert "TraceResult: 20 calls in 3 stages, 11 dropped" in done.stderr
+    (trace,) = done.events("trace")
+    assert kept_and_dropped(trace) == {
+        "dataset_getter": (3, 7),
+        "collate": (3, 2),
+        "evaluation": (3, 2),
+    }
+    loaded = [call["params"]["index"]["short"] for call in trace["stages"][0]["calls"]]
+    assert loaded == ["int 0", "int 1", "int 2"]
+
+
+def test_trace_n_still_keeps_a_call_that_fails_after_the_first_n(run_overseer: Any) -> None:
+    done = run_overseer("--trace", "1", "trace_pipeline.py", "--items", "10", "--fail-at", "3")
+    assert done.returncode == 1
+    assert "ValueError: batch [13, 130] is broken" in done.stderr
+    (trace,) = done.events("trace")
+    evaluation = trace["stages"][-1]
+    assert [call["status"] for call in evaluation["calls"]] == ["ok", "error"]
+    assert evaluation["calls"][1]["params"]["batch"]["short"] == "list[2] [13, 130]"
+    assert evaluation["dropped"] == 2  # the second and third batches: run, not recorded
+
+
+def test_overseer_help_says_what_n_does(run_overseer: Any) -> None:
+    done = run_overseer("--help")
+    assert done.returncode == 0, done.stderr
+    assert "each traced stage records its first N calls" in " ".join(done.stdout.split())

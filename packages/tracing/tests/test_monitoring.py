@@ -12,6 +12,7 @@ import pytest
 from overseer_tracing import monitoring
 from overseer_tracing.decorators import trace_func
 from overseer_tracing.record import recording
+from overseer_tracing.shims import shim_class
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring: 3.12+")
 events: Any = getattr(sys, "monitoring", None)
@@ -61,6 +62,45 @@ def test_a_recursive_call_records_each_frame_with_its_parent() -> None:
     calls = recorder.result().custom
     assert [call.parent for call in calls] == [None, calls[0].index, calls[1].index]
     assert all(call.status == "ok" for call in calls)
+
+
+@pytest.fixture
+def another_tool() -> Iterator[int]:
+    """A tool id of another tool (a debugger, a coverage tool), freed after the test."""
+    tool = next(tool for tool in range(6) if events.get_tool(tool) is None)
+    events.use_tool_id(tool, "another tool")
+    try:
+        yield tool
+    finally:
+        events.set_events(tool, 0)
+        events.free_tool_id(tool)
+
+
+def test_a_call_inside_another_tool_s_callback_is_not_recorded_but_a_shim_s_is(
+    another_tool: int,
+) -> None:
+    # The known limit of the README: no event reaches any tool while a callback runs.
+    traced = trace_func(scale)
+
+    class Model:
+        def forward(self, x: int) -> int:
+            return x
+
+    def trigger() -> None:
+        pass
+
+    def callback(code: Any, offset: int) -> None:
+        if code is trigger.__code__:
+            traced(1)
+            Model().forward(2)
+
+    events.register_callback(another_tool, events.events.PY_START, callback)
+    events.set_local_events(another_tool, trigger.__code__, events.events.PY_START)
+    with recording() as recorder, shim_class(Model, "forward", "evaluation"):
+        trigger()
+        traced(3)
+    assert [call.params["x"].short() for call in recorder.result().custom] == ["int 3"]
+    assert [call.params["x"].short() for call in recorder.result().evaluation] == ["int 2"]
 
 
 @pytest.fixture

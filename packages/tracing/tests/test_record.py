@@ -7,6 +7,7 @@ import copy
 import pickle
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -252,10 +253,55 @@ def test_ring_mode_keeps_only_the_latest_calls() -> None:
     assert len(trace.evaluation) == 1
 
 
+def test_first_only_keeps_the_first_calls_and_leaves_the_others_out() -> None:
+    recorder = Recorder(max_calls_per_stage=3, first_only=True)
+    tokens = [recorder.begin("collate", "f", "f", {"i": i}) for i in range(5)]
+    assert tokens[3:] == [None, None]  # not recorded: no token, and end() ignores None
+    for token in tokens:
+        recorder.end(token, result=0)
+    call(recorder, "evaluation", "g")
+    trace = recorder.result()
+    assert [c.params["i"].short() for c in trace.collate] == ["int 0", "int 1", "int 2"]
+    assert (trace.collate.dropped, trace.collate.total) == (2, 5)
+    assert len(trace.evaluation) == 1  # each stage has its own first calls
+    assert "5 calls, 3 kept (2 dropped by the cap)" in str(trace)
+
+
+def test_first_only_still_keeps_a_later_call_that_fails() -> None:
+    recorder = Recorder(max_calls_per_stage=1, first_only=True)
+    call(recorder, "evaluation", "forward", {"x": 1})
+    outer = recorder.begin("custom", "outer", "outer", None)
+    assert recorder.begin("evaluation", "forward", "forward", {"x": 2}) is None
+    recorder.fail("evaluation", "forward", "forward", {"x": 2}, ValueError("bad x"))
+    recorder.end(outer)
+    recorder.fail("custom", "outer", "outer", None, ValueError("begun: not kept twice"))
+    stage = recorder.result().evaluation
+    assert [(c.status, c.params["x"].short()) for c in stage] == [
+        ("ok", "int 1"),
+        ("error", "int 2"),
+    ]
+    assert stage[1].exception == ("ValueError", "bad x")
+    assert stage[1].parent == outer  # the traced call it failed in
+    assert stage.dropped == 0
+    assert len(recorder.result().custom) == 1
+
+
 @pytest.mark.parametrize(("cap", "ring"), [(0, False), (-3, True), (None, True)])
 def test_a_cap_that_cannot_work_is_refused_with_the_fix(cap: int | None, ring: bool) -> None:
     with pytest.raises(ValueError, match="max_calls_per_stage"):
         Recorder(max_calls_per_stage=cap, ring=ring)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"max_calls_per_stage": None}, "first_only=True needs max_calls_per_stage"),
+        ({"max_calls_per_stage": 4, "ring": True}, "keep the latest calls or the first"),
+    ],
+)
+def test_first_only_without_a_cap_or_with_ring_is_refused(options: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        Recorder(first_only=True, **options)
 
 
 def test_a_snapshot_shows_running_calls_and_does_not_change_after() -> None:

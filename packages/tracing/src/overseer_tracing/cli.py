@@ -7,16 +7,16 @@ the trace on stdout and writes the files asked for; ``-m module ARGS...`` runs a
 
     $ suite trace -n 4 --chrome trace.json train.py --epochs 1
 
-N limits the items of the torch DataLoaders the script iterates (whole batches); a script
-without one runs whole and its traced calls are capped per stage. The exit status is the
-script's own: 1 after an exception (its traceback, then the trace so far), 2 for a bad
-command line.
+N is the number of items to trace: each stage records its first N calls (and any later one
+that raises), and the torch DataLoaders the script iterates stop after N items (whole
+batches). The script itself runs to its end; past the first N calls, a stage's calls run
+untraced. The exit status is the script's own: 1 after an exception (its traceback, then
+the trace so far), 2 for a bad command line.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import functools
 import importlib.util
 import os
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
     """
     try:
         options = _parser().parse_args(argv)
-        run, source = _runner(options)
+        run = _runner(options)
         for path in (options.json, options.chrome):
             _check_writable(path)
     except _BadInput as error:
@@ -70,8 +70,9 @@ def main(argv: list[str]) -> int:
         return 2
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
-    _preload_torch(source)
-    context = TraceContext(options.n, {"all_threads": options.all_threads})
+    # N items: a stage keeps its first N calls, and the rest of the script runs untraced.
+    config = {"max_calls_per_stage": options.n, "first_only": True}
+    context = TraceContext(options.n, {**config, "all_threads": options.all_threads})
     with context:
         status = _run_as_python(run)
     if context.result is not None:
@@ -88,7 +89,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a Python script or module with tracing on, then print its trace.",
         allow_abbrev=False,
     )
-    items = "trace N items: DataLoaders stop after them (default: 1)"
+    items = (
+        "trace N items: each stage records its first N calls, then the script goes on"
+        " untraced; torch DataLoaders stop after N items (default: 1)"
+    )
     parser.add_argument("-n", type=_items, default=1, metavar="N", help=items)
     parser.add_argument("--json", metavar="PATH", help="write the whole trace as JSON to PATH")
     parser.add_argument(
@@ -116,8 +120,8 @@ def _items(text: str) -> int:
     return int(text)
 
 
-def _runner(options: argparse.Namespace) -> tuple[Callable[[], object], str]:
-    """What runs the script or module as python would, and the file of its code."""
+def _runner(options: argparse.Namespace) -> Callable[[], object]:
+    """What runs the script or module as python would."""
     if options.MODULE:
         return _module_runner(*options.MODULE)
     if options.SCRIPT is None:
@@ -128,10 +132,10 @@ def _runner(options: argparse.Namespace) -> tuple[Callable[[], object], str]:
         raise _BadInput(f"cannot run script {options.SCRIPT!r}: {why}; pass a Python file")
     argv, folder = [options.SCRIPT, *options.ARGV], str(path.resolve().parent)
     script = functools.partial(runpy.run_path, str(path), run_name="__main__")
-    return functools.partial(_with_sys, argv, folder, script), str(path)
+    return functools.partial(_with_sys, argv, folder, script)
 
 
-def _module_runner(name: str, *args: str) -> tuple[Callable[[], object], str]:
+def _module_runner(name: str, *args: str) -> Callable[[], object]:
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
@@ -140,7 +144,7 @@ def _module_runner(name: str, *args: str) -> tuple[Callable[[], object], str]:
         raise _BadInput(f"no module named {name!r}: check the name, or install its package")
     argv = [spec.origin, *args]  # python -m: the module's file, then its arguments
     module = functools.partial(runpy.run_module, name, run_name="__main__", alter_sys=True)
-    return functools.partial(_with_sys, argv, os.getcwd(), module), spec.origin
+    return functools.partial(_with_sys, argv, os.getcwd(), module)
 
 
 def _with_sys(argv: list[str], path0: str, run: Callable[[], object]) -> object:
@@ -168,28 +172,6 @@ def _save(result: TraceResult, json_path: str | None, chrome_path: str | None) -
     if error is not None:
         print(f"{PROGRAM}: error: cannot save the trace: {error}", file=sys.stderr)
     return error is None
-
-
-def _preload_torch(source_path: str) -> None:
-    """Import torch's DataLoader first when the script imports torch.
-
-    TraceContext limits and guards the DataLoaders of a torch already imported when it
-    starts; the script itself runs inside it.
-    """
-    try:
-        tree = ast.parse(Path(source_path).read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return  # the run reports it, as python would
-    for node in ast.walk(tree):
-        names = [alias.name for alias in getattr(node, "names", ())]
-        if isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-            name.partition(".")[0] == "torch" for name in names
-        ):
-            if importlib.util.find_spec("torch") is not None:
-                import torch.utils.data  # noqa: F401
-            return
 
 
 def _run_as_python(run: Callable[[], object]) -> int:

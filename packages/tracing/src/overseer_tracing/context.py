@@ -12,7 +12,11 @@ the block ends. Contexts nest: the inner one records until it exits, then the ou
 
 A torch DataLoader iterated inside a trace runs with ``num_workers=0`` (one
 :class:`TraceWarning` per trace): calls made in worker processes could not be recorded.
-With ``trace=N``, its iteration also stops once N items went through (whole batches).
+With ``trace=N``, its iteration also stops once N items went through (whole batches). That
+holds for a torch imported before the trace and for one imported inside it: while a trace
+is open and ``torch.utils.data`` is not imported yet, a post-import hook waits for it in
+``sys.meta_path`` (taken out when the last such trace exits, however it exits; see
+:mod:`._dataloaders`).
 """
 
 from __future__ import annotations
@@ -20,15 +24,15 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from . import _dataloaders
 from .errors import TraceUsageError
 from .record import Recorder, recording
-from .shims import Shim, collect_shims, replace_method, shim_class, shim_instance, stop_collecting
+from .shims import Shim, collect_shims, shim_class, shim_instance, stop_collecting
 
 if TYPE_CHECKING:
     from .record import TraceResult
@@ -42,7 +46,7 @@ ShimSpec = tuple[object, str, str]
 
 # The keys of ``config`` that set up the recorder (see :class:`Recorder`); others are ignored,
 # so a project's whole configuration may be passed.
-RECORDER_OPTIONS = ("max_calls_per_stage", "ring", "all_threads")
+RECORDER_OPTIONS = ("max_calls_per_stage", "ring", "first_only", "all_threads")
 
 
 class TraceWarning(UserWarning):
@@ -74,6 +78,7 @@ class _Frame:
             if failures:
                 raise failures[0]
         finally:
+            _dataloaders.stop_waiting(self)
             stop_collecting(self.collecting, self.shims)
             try:
                 _frames.reset(self.frames)
@@ -167,7 +172,7 @@ class TraceContext:
                     shim_class(target, name, stage)
                 else:
                     shim_instance(target, name, stage)
-            _guard_dataloaders()
+            _dataloaders.guard(frame, _guarded_iter)
         except BaseException:
             frame.close()
             raise
@@ -181,13 +186,6 @@ class TraceContext:
 
     def _frame(self) -> _Frame | None:
         return next((f for f in reversed(_frames.get()) if f.owner is self), None)
-
-
-def _guard_dataloaders() -> None:
-    data = sys.modules.get("torch.utils.data")  # never import torch for a program without it
-    loader_class = getattr(data, "DataLoader", None)
-    if isinstance(loader_class, type):
-        replace_method(loader_class, "__iter__", _guarded_iter)
 
 
 def _guarded_iter(original: Callable[[Any], Any]) -> Callable[[Any], Any]:

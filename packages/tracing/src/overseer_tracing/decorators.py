@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
-from .capture import CallSpec, ParamsToCapture, Selection, normalise_params, traced
+from ._signature import Selection
+from .capture import CallSpec, ParamsToCapture, normalise_params, traced
 from .monitoring import watch
 
 __all__ = ["ParamsToCapture", "trace_dataset_func", "trace_func", "trace_model_func"]

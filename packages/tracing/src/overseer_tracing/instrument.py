@@ -6,7 +6,9 @@ three flags; any of them turns it on::
     $ overseer --trace 2 --trace-json trace.json --trace-chrome trace.perfetto.json train.py
 
 The script's imports and definitions run untraced (the ``load_script`` phase); its main part
-runs inside ``TraceContext(trace=N)``. After it ends, however it ends, the trace is printed on
+runs inside ``TraceContext(trace=N)``: each traced stage records its first N calls (and any
+later one that raises), torch DataLoaders stop after N items (whole batches), and the rest
+of the script runs to its end untraced. After it ends, however it ends, the trace is printed on
 stderr, saved beside the data stream as the control record ``{"$event": "trace", "$data":
 ...}`` (the JSON layout of :func:`overseer_tracing.export.trace_to_dict`), and written to the
 files asked for. This module never imports the overseer: ``ov`` is whatever instrument
@@ -36,7 +38,11 @@ def command_line(ov: Any) -> Generator[Any, Any, None]:
         "--trace",
         type=_items,
         metavar="N",
-        help="trace N items through the script's pipeline; print the trace on stderr",
+        help=(
+            "trace N items: each traced stage records its first N calls, then the script"
+            " goes on untraced; torch DataLoaders stop after N items; the trace prints on"
+            " stderr"
+        ),
     )
     alone = f"(alone: traces {DEFAULT_ITEMS} item)"
     add("--trace-json", metavar="PATH", help=f"write the whole trace as JSON to PATH {alone}")
@@ -48,7 +54,8 @@ def command_line(ov: Any) -> Generator[Any, Any, None]:
     from .context import TraceContext
 
     yield ov.phases.load_script
-    context = TraceContext(options.trace or DEFAULT_ITEMS)
+    items = options.trace or DEFAULT_ITEMS
+    context = TraceContext(items, {"max_calls_per_stage": items, "first_only": True})
     context.__enter__()
     try:
         yield ov.phases.run_script

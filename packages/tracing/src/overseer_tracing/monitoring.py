@@ -6,9 +6,9 @@ code object: the function it was given stays untraced, as under a wrapper. While
 any recording is active, those code objects get local ``PY_START`` and ``PY_RETURN`` events,
 and ``PY_UNWIND`` is on (it can only be set globally), all on one tool id the package claims;
 the callbacks read the arguments from the function's frame and call
-:meth:`Recorder.begin`/:meth:`Recorder.end` as the wrappers of :mod:`.capture` do. Events
-go off when the last recording ends (or, for a traced call still running then, when it
-returns)::
+:meth:`Recorder.begin`/:meth:`Recorder.end` (or :meth:`Recorder.fail`, for a call of a full
+stage that raises) as the wrappers of :mod:`.capture` do. Events go off when the last
+recording ends (or, for a traced call still running then, when it returns)::
 
     @trace_func
     def collate(batch):  # on 3.12+, ``collate`` is a plain function, not a wrapper
@@ -17,6 +17,10 @@ returns)::
 Where sys.monitoring cannot serve (Python 3.11, no free tool id, a callable that is not a
 plain function, a generator or ``async`` function, a function decorated twice), the
 decorators fall back to the wrappers; a missing tool id is said once, with a warning.
+
+CPython sends no event while any tool's callback (or a ``sys.settrace``/``sys.setprofile``
+function) runs: a call made there is not recorded, and no code of this module runs to see
+it. The README lists it among the known limits.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 from . import record
-from .capture import _SIGNATURE_ATTRIBUTES, CallSpec, _begin, _Shape
+from ._compiled_wrapper import SIGNATURE_ATTRIBUTES, Shape
+from .capture import CallSpec, _begin, _fail
 
 if TYPE_CHECKING:
     from .record import Recorder
@@ -54,7 +59,7 @@ class _Watched:
     __slots__ = ("code", "everything", "names", "shown", "spec")
 
     def __init__(self, func: FunctionType, spec: CallSpec, code: CodeType) -> None:
-        shape = _Shape(func)
+        shape = Shape(func)
         self.spec, self.names, self.code = spec, shape.names, code  # keeps id(code) unique
         receiver = shape.positional[0] if shape.positional[:1] in (["self"], ["cls"]) else None
         self.shown = [name for name in shape.names if name != receiver]
@@ -67,8 +72,14 @@ _tried = False  # whether a tool id was looked for (once: the answer holds)
 # Keyed by id(code): a code object's hash reads its fields, an id is free; held by _Watched.
 _watched: dict[int, _Watched] = {}
 _copies: dict[tuple[object, ...], CodeType] = {}  # (code, stage, names, selection): its copy
-_open: dict[int, tuple[Recorder, int]] = {}  # id(frame) of a recorded call running: its token
+# id(frame) of a call running since a recording began: its recorder and token (None: left
+# out by a full stage).
+_open: dict[int, tuple[Recorder, int | None]] = {}
 _on = False
+# Read on every recorded call: bound once here (the ContextVar and the list never change).
+_current_recorder = record._current.get
+_all_threads = record._all_threads
+_frame = sys._getframe
 
 
 def watch(func: object, spec: CallSpec) -> FunctionType | None:
@@ -84,7 +95,7 @@ def watch(func: object, spec: CallSpec) -> FunctionType | None:
     code = func.__code__
     if code.co_flags & _SUSPENDING or hasattr(func, "__overseer_trace__"):
         return None  # already traced: the second decoration wraps, and records, again
-    if any(hasattr(func, attribute) for attribute in _SIGNATURE_ATTRIBUTES):
+    if any(hasattr(func, attribute) for attribute in SIGNATURE_ATTRIBUTES):
         return None  # its signature is not its code's: bound through the signature instead
     with _lock:
         if _claim() is None:
@@ -174,53 +185,82 @@ def _switch(on: bool) -> None:
 
 
 def _started(code: CodeType, offset: int) -> None:
-    recorder = record._current.get()
+    recorder = _current_recorder()
     if recorder is None:
-        if not record._all_threads:
+        if not _all_threads:
             return
         try:
-            recorder = record._all_threads[-1]
+            recorder = _all_threads[-1]
         except IndexError:  # the last all-threads recording ended since the check
             return
     try:
         watched = _watched[id(code)]
-        frame = sys._getframe(1)
-        values = frame.f_locals
+        frame = _frame(1)
+        values = frame.f_locals  # at the start, the arguments (and the closure's cells)
         if watched.everything:
-            spec = watched.spec
-            params = {name: values[name] for name in watched.shown}
-            token: int | None = recorder.begin(spec.stage, spec.name, spec.display_name, params)
+            spec = watched.spec  # names given by position: a call with keywords costs more
+            token = recorder.begin(
+                spec.stage, spec.name, spec.display_name, values, None, watched.shown
+            )
         else:
             bound = {name: values[name] for name in watched.names}
             token = _begin(recorder, watched.spec, (), None, bound)
     except Exception:  # a capture must never break the call it watches
         return
-    if token is not None:
-        _open[id(frame)] = (recorder, token)
+    # Also with a None token (its stage is full, first_only): should it raise, it is kept.
+    _open[id(frame)] = (recorder, token)
 
 
 def _returned(code: CodeType, offset: int, result: object) -> None:
-    _ended(result, None)
-
-
-def _unwound(code: CodeType, offset: int, error: BaseException) -> None:
-    if id(code) in _watched:  # PY_UNWIND is global: every function's unwinding comes here
-        _ended(None, error)
-
-
-def _ended(result: object, error: BaseException | None) -> None:
     if not _open:
         return
     try:
-        recorder, token = _open.pop(id(sys._getframe(2)))
-    except (KeyError, ValueError):  # a call that started before the recording did
+        recorder, token = _open.pop(id(_frame(1)))  # one frame up: the returning call
+    except KeyError:  # a call that started before the recording did
         return
-    with contextlib.suppress(Exception):  # end never raises; a callback must not either
-        recorder.end(token, result, error)
-    if not record._running and not _open:  # the last recording ended while this call ran
-        with _lock:
-            if not record._running and not _open and _tool is not None:
-                _switch(False)
+    if token is not None:
+        # try, not contextlib.suppress: its object and two calls cost 0.3 us on every call.
+        try:  # noqa: SIM105
+            recorder.end(token, result, None)
+        except Exception:  # end never raises; a callback must not either
+            pass
+    if not _open and not record._running:  # the last recording ended while this call ran
+        _events_off()
+
+
+def _unwound(code: CodeType, offset: int, error: BaseException) -> None:
+    # PY_UNWIND is global: every function's unwinding comes here, traced or not.
+    if not _open or id(code) not in _watched:
+        return
+    frame = _frame(1)
+    try:
+        recorder, token = _open.pop(id(frame))
+    except KeyError:
+        return
+    try:
+        if token is not None:
+            recorder.end(token, None, error)
+        else:  # begin() left it out, its stage full: a failure is kept all the same
+            _keep_failure(recorder, _watched[id(code)], frame.f_locals, error)
+    except Exception:  # a callback must never raise
+        pass
+    if not _open and not record._running:
+        _events_off()
+
+
+def _keep_failure(recorder: Recorder, watched: _Watched, values: Any, error: BaseException) -> None:
+    spec = watched.spec
+    if watched.everything:
+        recorder.fail(spec.stage, spec.name, spec.display_name, values, error, watched.shown)
+    else:
+        bound = {name: values[name] for name in watched.names if name in values}
+        _fail(recorder, spec, (), None, bound, error)
+
+
+def _events_off() -> None:
+    with _lock:
+        if not record._running and not _open and _tool is not None:
+            _switch(False)
 
 
 record._listeners.append(_recordings_changed)

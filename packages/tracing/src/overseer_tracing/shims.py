@@ -190,24 +190,33 @@ def shim_instance(
 
 
 def replace_method(
-    cls: type, method_name: str, make: Callable[[Any], Callable[..., Any]], stage: str = ""
+    cls: type,
+    method_name: str,
+    make: Callable[[Any], Callable[..., Any]],
+    stage: str = "",
+    *,
+    collect: bool = True,
 ) -> Shim:
     """Put ``make(original)`` in place of ``cls.method_name``, removed as a shim is.
 
-    For changes other than tracing (how a DataLoader iterates during a trace, say).
+    For changes other than tracing (how a DataLoader iterates during a trace, say). With
+    ``collect=False``, the innermost trace open here does not take it: the caller removes it.
     """
     raw = _original(_static_lookup(cls, method_name))
-    return _install(cls, method_name, True, _marked(make(raw), raw), stage)
+    return _install(cls, method_name, True, _marked(make(raw), raw), stage, collect)
 
 
-def _install(target: Any, name: str, on_class: bool, replacement: object, stage: str) -> Shim:
+def _install(
+    target: Any, name: str, on_class: bool, replacement: object, stage: str, collect: bool = True
+) -> Shim:
     with _lock:
         slot = _slots.get((id(target), name)) or _Slot(target, name, on_class)
         slot.put(replacement)
         shim = Shim(slot, replacement, stage)
         slot.shims.append(shim)
         _slots[(id(target), name)] = slot
-    _register(shim)
+    if collect:
+        _register(shim)
     return shim
 
 
