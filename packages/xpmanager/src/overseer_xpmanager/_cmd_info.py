@@ -46,6 +46,8 @@ def _chosen(context: Context) -> XP:
         return context.find_xp(args.from_sig)
     if len(args.argv) == 1 and not args.argv[0].startswith("--"):
         matches = context.store.select(args.argv[0])
+        if len(matches) == 1:
+            return matches[0]
         if matches:
             return context.find_xp(args.argv[0])
     return context.xp_from_argv(list(args.argv))

@@ -77,6 +77,7 @@ class DecoratedMain:
         self.package = self.module.rpartition(".")[0]
         self._dir = Path(dir)
         self._exclude = list(exclude)
+        self._store: Store | None = None
 
     @property
     def dir(self) -> Path:
@@ -140,7 +141,11 @@ class DecoratedMain:
 
     def store(self) -> Store:
         """The store: ``$OVERSEER_XP_DIR`` if set, else :attr:`dir` from the current directory."""
-        return Store(os.environ.get(DIR_ENV) or self.dir)
+        root = Path(os.environ.get(DIR_ENV) or self.dir).absolute()
+        # One Store per root, so that its writability is checked once, not per XP.
+        if self._store is None or self._store.root != root:
+            self._store = Store(root)
+        return self._store
 
     def get_xp(self, argv: Sequence[str]) -> XP:
         """The XP ``argv`` defines, made in the store on first use."""

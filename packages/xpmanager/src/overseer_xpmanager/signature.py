@@ -28,6 +28,7 @@ collision, and a default that changed since an XP was made is reported, not foll
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 import math
@@ -114,6 +115,12 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def is_excluded(key: str, exclude: Sequence[str]) -> bool:
     """Whether the dotted ``key`` matches one of the ``exclude`` patterns."""
+    return _is_excluded(key, tuple(exclude))
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_excluded(key: str, exclude: tuple[str, ...]) -> bool:
+    # A grid asks the same few keys thousands of times: matching them once is enough.
     return any(fnmatchcase(key, pattern) for pattern in exclude)
 
 

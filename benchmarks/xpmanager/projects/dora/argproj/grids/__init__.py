@@ -1,0 +1,1 @@
+"""The grids of argproj: ``grid sweep``."""

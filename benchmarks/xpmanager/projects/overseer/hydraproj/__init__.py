@@ -1,0 +1,1 @@
+"""A hydra training project in the Dora style: ``python -m hydraproj.train model=large``."""

@@ -1,0 +1,1 @@
+"""The grids of hydraproj: ``grid sweep``."""
