@@ -79,7 +79,8 @@ def calls_per_stage(trace: dict[str, Any]) -> dict[str, int]:
 
 
 def test_suite_trace_prints_and_saves_the_trace(workdir: Path) -> None:
-    command = [sys.executable, "-m", "overseer_suite", "trace", "-n", "6", "--json", "t.json", "pipeline.py"]
+    command = [sys.executable, "-m", "overseer_suite", "trace", "-n", "6", "--json", "t.json"]
+    command.append("pipeline.py")
     done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("pipeline done\nTraceResult: 12 calls in 3 stages")

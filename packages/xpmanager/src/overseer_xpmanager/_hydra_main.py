@@ -337,7 +337,7 @@ def _written_dir(primary: Path) -> str | None:
     for commands that only need the store; anything else (an interpolation, a section that
     defaults bring in) is left to the composed configuration.
     """
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     try:
         document = yaml.safe_load(primary.read_text(encoding="utf-8"))

@@ -45,6 +45,7 @@ __all__ = ["SLURM_SETTINGS", "ArgvRenderer", "Explorer", "Launch", "Launcher"]
 SLURM_SETTINGS = (
     "account",
     "array",
+    "array_parallelism",
     "comment",
     "constraint",
     "cpus_per_gpu",
@@ -52,14 +53,17 @@ SLURM_SETTINGS = (
     "cwd",
     "exclude",
     "gpus",
+    "max_num_timeout",
     "mem",
     "mem_per_gpu",
     "nprocs",
+    "one_task_per_node",
     "overseer_flags",
     "partition",
     "qos",
     "setup",
     "slurm_additional_parameters",
+    "srun_args",
     "time",
 )
 _KNOWN_SETTINGS = frozenset(SLURM_SETTINGS)
