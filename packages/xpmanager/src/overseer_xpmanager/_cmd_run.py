@@ -22,6 +22,8 @@ def run(context: Context) -> int:
     xp = context.xp_from_argv(args.argv, accept_drift=args.accept_drift or args.clear)
     nprocs = _process_count(args.ddp, args.ddp_workers)
     flags = context.overseer_flags()
+    if args.debug:
+        return _debug(context, xp)
     with xp.lock(timeout=5):
         _refuse_live_job(context, xp)
         if args.clear:
@@ -42,6 +44,26 @@ def run(context: Context) -> int:
         from .supervise import supervise
 
         return supervise(xp, echo=True, overseer_flags=flags, nprocs=nprocs)
+
+
+def _debug(context: Context, xp: XP) -> int:
+    """Run the main here, as ``python -m PACKAGE.train ARGS`` would, with pdb on an exception."""
+    import pdb
+    import sys
+    import traceback
+
+    main = context.main
+    os.environ["OVERSEER_XP_DIR"] = str(xp.store.root)
+    sys.argv = [f"{xp.package}.train", *xp.argv]
+    try:
+        main()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    except Exception:
+        traceback.print_exc()
+        pdb.post_mortem(sys.exc_info()[2])
+        return 1
+    return 0
 
 
 def _refuse_live_job(context: Context, xp: XP) -> None:

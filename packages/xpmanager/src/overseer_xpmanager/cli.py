@@ -88,6 +88,12 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--ddp_workers", type=int, metavar="N", help="processes for -d")
     run.add_argument("--clear", action="store_true", help="empty the XP folder first")
     run.add_argument(
+        "-D",
+        "--debug",
+        action="store_true",
+        help="run in this process, without the overseer; pdb on an exception",
+    )
+    run.add_argument(
         "--accept_drift", action="store_true", help="follow defaults that changed since"
     )
     _add_overseer_flags(run)
