@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,24 @@ def xp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PROJECTS), path])))
     monkeypatch.syspath_prepend(str(PROJECTS))
     return root
+
+
+# --- The real Slurm cluster (scripts/slurm-cluster up) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster() -> None:
+    """A Slurm controller answers; else skip (or fail under OVERSEER_REQUIRE_SLURM=1)."""
+    problem = None
+    if shutil.which("sinfo") is None:
+        problem = "sinfo not found"
+    else:
+        done = subprocess.run(["sinfo", "-h"], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            problem = f"sinfo fails: {done.stderr.strip()}"
+    if problem is None:
+        return
+    reason = f"no Slurm cluster answers ({problem}): start one with scripts/slurm-cluster up"
+    if os.environ.get("OVERSEER_REQUIRE_SLURM") == "1":
+        pytest.fail(f"{reason}; OVERSEER_REQUIRE_SLURM=1 asks for one")
+    pytest.skip(reason)

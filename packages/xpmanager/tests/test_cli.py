@@ -169,7 +169,7 @@ def test_a_grid_file_that_raises_shows_its_traceback_and_schedules_nothing(xp_en
 
 
 def test_grid_names_and_a_dry_run(xp_env: Path) -> None:
-    assert xp("grid").stdout.split() == ["basic", "broken"]
+    assert xp("grid").stdout.split() == ["arrays", "basic", "broken"]
     dry = xp("grid", "basic", "--dry_run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.count("would be submitted") == 3

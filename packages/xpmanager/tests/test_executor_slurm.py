@@ -8,8 +8,6 @@ generous deadline: a busy machine makes them slower, never wrong.
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -35,24 +33,6 @@ PROJECTS = Path(__file__).parent / "projects"
 SETTINGS = {"cwd": str(PROJECTS)}
 DEADLINE_S = 180.0
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> None:
-    """A Slurm controller answers; else skip (or fail under OVERSEER_REQUIRE_SLURM=1)."""
-    problem = None
-    if shutil.which("sinfo") is None:
-        problem = "sinfo not found"
-    else:
-        done = subprocess.run(["sinfo", "-h"], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            problem = f"sinfo fails: {done.stderr.strip()}"
-    if problem is None:
-        return
-    reason = f"no Slurm cluster answers ({problem}): start one with scripts/slurm-cluster up"
-    if os.environ.get("OVERSEER_REQUIRE_SLURM") == "1":
-        pytest.fail(f"{reason}; OVERSEER_REQUIRE_SLURM=1 asks for one")
-    pytest.skip(reason)
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_a_missing_or_broken_main_is_a_one_line_project_error(
 
 
 def test_the_grid_of_argproj_loads_and_asks_for_its_xps(xp_env: Path) -> None:
-    assert grid_names("argproj") == ["basic", "broken"]
+    assert grid_names("argproj") == ["arrays", "basic", "broken"]
     main = load_main("argproj")
     launcher = Launcher(main)
     load_explorer("argproj", "basic")(launcher)
