@@ -123,6 +123,7 @@ dist.destroy_process_group()
 
 @pytest.mark.torch
 def test_two_processes_form_a_group_and_all_reduce(no_gpu: None) -> None:
+    pytest.importorskip("torch")
     envs = distrib.distributed_environments(2, distrib.free_port())
     base = {key: value for key, value in os.environ.items() if key != "PATH"}
     base["PATH"] = os.path.dirname(sys.executable)
