@@ -206,3 +206,21 @@ def test_info_imports_no_heavy_module(xp_env: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]")
+
+
+def test_an_unknown_executor_is_a_one_line_error(
+    xp_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OVERSEER_XP_EXECUTOR", "kubernetes")
+    line = one_line_error(xp("launch", "--no_tail", "--", "--epochs=1"))
+    assert "unknown executor 'kubernetes'" in line
+
+
+def test_the_project_can_name_its_executor(xp_env: Path) -> None:
+    import argparse
+
+    from overseer_xpmanager.main import argparse_main
+
+    decorate = argparse_main(dir=xp_env, parser=argparse.ArgumentParser(), executor="slurm")
+    assert decorate(lambda: None).executor == "slurm"
+    assert argparse_main(dir=xp_env, parser=argparse.ArgumentParser())(print).executor is None

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import XPNotFound
+from .errors import ArgumentError, XPNotFound
 from .store import XP, Store
 
 if TYPE_CHECKING:
@@ -57,8 +57,16 @@ class Context:
         return [*DEFAULT_OVERSEER_FLAGS, *getattr(self.args, "overseer", [])]
 
     def executor(self) -> Any:
-        """The executor ``--slurm``/``--local`` (or ``$OVERSEER_XP_EXECUTOR``) names."""
-        name = self.args.executor or os.environ.get("OVERSEER_XP_EXECUTOR") or "local"
+        """The executor ``--slurm``/``--local``, ``$OVERSEER_XP_EXECUTOR`` or the main names."""
+        name = (
+            self.args.executor
+            or os.environ.get("OVERSEER_XP_EXECUTOR")
+            or self.main.executor
+            or "local"
+        )
+        if name not in ("local", "slurm"):
+            message = f"unknown executor {name!r}: use 'local' or 'slurm' (--local, --slurm)"
+            raise ArgumentError(message)
         if name == "slurm":
             from .executor_slurm import SlurmExecutor
 

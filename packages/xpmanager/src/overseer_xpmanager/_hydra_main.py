@@ -89,6 +89,12 @@ class HydraMain(DecoratedMain):
         return Path(str(self._settings().get("dir", "./outputs")))
 
     @property
+    def executor(self) -> str | None:
+        """``executor`` of the configuration's ``xp:`` or ``dora:`` section, if it has one."""
+        found = self._settings().get("executor")
+        return None if found is None else str(found)
+
+    @property
     def exclude(self) -> list[str]:
         """The section's ``exclude`` patterns, and the settings sections themselves."""
         patterns = [str(pattern) for pattern in self._settings().get("exclude") or []]

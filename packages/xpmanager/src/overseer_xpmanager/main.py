@@ -71,8 +71,10 @@ class DecoratedMain:
         *,
         dir: str | Path = "./outputs",
         exclude: Sequence[str] = (),
+        executor: str | None = None,
     ) -> None:
         self.function = function
+        self._executor = executor
         self.module = _module_name(function)
         self.package = self.module.rpartition(".")[0]
         self._dir = Path(dir)
@@ -88,6 +90,11 @@ class DecoratedMain:
     def exclude(self) -> list[str]:
         """Patterns of configuration keys left out of the signature."""
         return list(self._exclude)
+
+    @property
+    def executor(self) -> str | None:
+        """The executor the project asks for (``"local"`` or ``"slurm"``), None if it does not."""
+        return self._executor
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.module}.{self.function.__name__})"
@@ -209,8 +216,9 @@ class ArgparseMain(DecoratedMain):
         parser: argparse.ArgumentParser,
         exclude: Sequence[str] = (),
         use_underscore: bool = True,
+        executor: str | None = None,
     ) -> None:
-        super().__init__(function, dir=dir, exclude=exclude)
+        super().__init__(function, dir=dir, exclude=exclude, executor=executor)
         self.parser = parser
         self.use_underscore = use_underscore
         self._defaults: dict[str, Any] | None = None
@@ -290,6 +298,7 @@ def argparse_main(
     parser: argparse.ArgumentParser,
     exclude: Sequence[str] = (),
     use_underscore: bool = True,
+    executor: str | None = None,
 ) -> Callable[[Callable[..., Any]], ArgparseMain]:
     """Decorate a project's main whose arguments ``parser`` reads.
 
@@ -302,6 +311,8 @@ def argparse_main(
             (``["num_workers", "log_*"]``).
         use_underscore: kept for Dora's grid files; option names are read from ``parser``
             whichever spelling (``batch_size``, ``batch-size``) a launcher uses.
+        executor: where ``launch`` and ``grid`` schedule by default: ``"local"`` or
+            ``"slurm"`` (the ``--local``/``--slurm`` flags and ``$OVERSEER_XP_EXECUTOR`` win).
 
     Example:
         >>> @argparse_main(dir="./outputs", parser=parser)  # doctest: +SKIP
@@ -311,7 +322,12 @@ def argparse_main(
 
     def decorate(function: Callable[..., Any]) -> ArgparseMain:
         return ArgparseMain(
-            function, dir=dir, parser=parser, exclude=exclude, use_underscore=use_underscore
+            function,
+            dir=dir,
+            parser=parser,
+            exclude=exclude,
+            use_underscore=use_underscore,
+            executor=executor,
         )
 
     return decorate

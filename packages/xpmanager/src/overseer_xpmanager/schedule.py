@@ -67,9 +67,19 @@ class Action(str):
         return f"{self} ({self.detail})" if self.detail else str(self)
 
 
+#: Settings that say how the XP runs, not what the cluster gives it: a launch from another
+#: folder or with other overseer flags does not replace a pending job.
+NOT_RESOURCES = frozenset({"cwd", "overseer_flags"})
+
+
 def settings_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """The settings that differ, ``"gpus: 1 -> 2, partition: <unset> -> debug"``; "" if none."""
-    keys = sorted(set(old) | set(new))
+    """The resources that differ, ``"gpus: 1 -> 2, partition: <unset> -> debug"``; "" if none.
+
+    Example:
+        >>> settings_difference({"gpus": 1, "cwd": "/a"}, {"gpus": 2, "cwd": "/b"})
+        'gpus: 1 -> 2'
+    """
+    keys = sorted((set(old) | set(new)) - NOT_RESOURCES)
     changes = [
         f"{key}: {old.get(key, _MISSING)!s} -> {new.get(key, _MISSING)!s}"
         for key in keys
