@@ -29,7 +29,8 @@ class AttemptOutput:
         attempt: the attempt's number, for the log's header.
         echo: print rank 0's lines (stdout ones on stdout, the others on stderr).
         rank: added to each entry's ``index``, so that ``index`` is the process's rank.
-        log: append lines to ``output.log``.
+        log: append lines to ``output.log`` (rank 0's) and ``output.rank<N>.log`` (the
+            other ranks', one file each).
     """
 
     def __init__(self, xp: XP, attempt: int, *, echo: bool, rank: int = 0, log: bool = True):
@@ -39,6 +40,7 @@ class AttemptOutput:
         self.echo = echo
         self.rank = rank
         self._log: TextIO | None = None
+        self._rank_logs: dict[int, TextIO] = {}
 
     def __enter__(self) -> AttemptOutput:
         if self.log_path is not None:
@@ -56,6 +58,8 @@ class AttemptOutput:
     ) -> None:
         if self._log is not None:
             self._log.close()
+        for file in self._rank_logs.values():
+            file.close()
 
     def record(self, entry: Any) -> None:
         """Keep one runner entry."""
@@ -68,13 +72,24 @@ class AttemptOutput:
             self._line(entry["index"], "stderr", f"xp: {entry['data']['error']}")
 
     def _line(self, index: int, pipe: str | None, text: str) -> None:
-        if self._log is not None:
-            self._log.write(f"[{index}] {text}\n" if index else f"{text}\n")
-            self._log.flush()
+        log = self._log if index == 0 else self._rank_log(index)
+        if log is not None:
+            log.write(f"{text}\n")
+            log.flush()
         if self.echo and index == 0:
             stream = sys.stdout if pipe == "stdout" else sys.stderr
             stream.write(f"{text}\n")
             stream.flush()
+
+    def _rank_log(self, rank: int) -> TextIO | None:
+        if self.log_path is None:
+            return None
+        if rank not in self._rank_logs:
+            path = self.log_path.with_name(f"output.rank{rank}.log")
+            file = path.open("a", encoding="utf-8", errors="replace")
+            file.write(f"== attempt {self.attempt}, {time.strftime('%Y-%m-%d %H:%M:%S')} ==\n")
+            self._rank_logs[rank] = file
+        return self._rank_logs[rank]
 
 
 @contextmanager
