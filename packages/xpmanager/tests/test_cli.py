@@ -224,3 +224,22 @@ def test_the_project_can_name_its_executor(xp_env: Path) -> None:
     decorate = argparse_main(dir=xp_env, parser=argparse.ArgumentParser(), executor="slurm")
     assert decorate(lambda: None).executor == "slurm"
     assert argparse_main(dir=xp_env, parser=argparse.ArgumentParser())(print).executor is None
+
+
+def hydra_xp(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "overseer_xpmanager", "-P", "hydraproj", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=240)
+
+
+def test_a_hydra_project_runs_and_its_grid_deduplicates_the_default_model(xp_env: Path) -> None:
+    done = hydra_xp("run", "--", "lr=0.01")
+    assert done.returncode == 0, done.stderr
+    assert "done" in done.stdout
+    assert "small" in done.stdout
+    grid = hydra_xp("grid", "models", "-i", "0.02")
+    assert grid.returncode == 0, grid.stderr
+    # model=small is the default: (small, 0.01) is the XP `run` made, kept, not redone.
+    assert grid.stdout.count("submitted") == 3
+    assert grid.stdout.count("skipped-completed") == 1
+    assert "grid models: 4 XPs: 4 COMPLETED" in grid.stdout
+    assert len(Store(xp_env).sigs()) == 4

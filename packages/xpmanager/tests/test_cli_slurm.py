@@ -102,3 +102,17 @@ def test_a_grid_runs_on_the_cluster_with_its_array(store: Store) -> None:
     assert sum("_" in job_id for job_id in ids) == 2  # the two array members
     again = xp("grid", "arrays", "--slurm", "--no_monitoring")
     assert again.stdout.count("skipped-completed") == 3
+
+
+def test_a_hydra_grid_runs_on_the_cluster(store: Store) -> None:
+    command = [sys.executable, "-m", "overseer_xpmanager", "-P", "hydraproj", "grid", "models"]
+    done = subprocess.run(
+        [*command, "--slurm", "-i", "0.02"], capture_output=True, text=True, timeout=DEADLINE_S
+    )
+    assert done.returncode == 0, done.stderr
+    assert "grid models: 4 XPs: 4 COMPLETED" in done.stdout
+    for one in store.xps():
+        job = one.job()
+        assert job is not None
+        assert job.executor == "slurm"
+        assert one.link.history[-1]["epoch"] == 1
