@@ -8,8 +8,6 @@ machine makes them slower, never wrong. Without a cluster they skip, or fail whe
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -80,23 +78,7 @@ def file_text(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-@pytest.fixture(scope="module")
-def cluster() -> None:
-    """A Slurm controller answers; else skip (or fail under OVERSEER_REQUIRE_SLURM=1)."""
-    problem = None
-    if shutil.which("sinfo") is None:
-        problem = "sinfo not found"
-    else:
-        done = subprocess.run(["sinfo", "-h"], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            said = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-            problem = f"sinfo fails: {said[-1]}"
-    if problem is None:
-        return
-    reason = f"no Slurm cluster answers ({problem}): start one with sudo {SCRIPT} up"
-    if os.environ.get("OVERSEER_REQUIRE_SLURM") == "1":
-        pytest.fail(f"{reason}; OVERSEER_REQUIRE_SLURM=1 asks for one")
-    pytest.skip(reason)
+# `cluster` (conftest.py) skips these tests when no controller answers.
 
 
 @pytest.fixture
