@@ -116,16 +116,9 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def refreshed_job(store: Store, xp: XP) -> Any:
     """The XP's latest job with its state read again from its executor while it is live."""
-    job = xp.job()
-    if job is None or not job.state.live:
-        return job
-    if job.executor == "slurm":
-        from .executor_slurm import SlurmExecutor
+    from .schedule import current_job
 
-        return SlurmExecutor(store).state(xp)
-    from .executor_local import LocalExecutor
-
-    return LocalExecutor(store).state(xp)
+    return current_job(xp)
 
 
 def describe_job(job: Any) -> str:

@@ -71,14 +71,9 @@ def _cancel(context: Context, xp: XP, job: object) -> None:
     if record is None or not record.state.live:
         print(f"xp: XP {xp.sig} has no live job to cancel")
         return
-    if record.executor == "slurm":
-        from .executor_slurm import SlurmExecutor
+    from .schedule import executor_for
 
-        SlurmExecutor(context.store).cancel(xp)
-    else:
-        from .executor_local import LocalExecutor
-
-        LocalExecutor(context.store).cancel(xp)
+    executor_for(record, None, context.store).cancel(xp)
     print(f"xp: cancelled job {record.job_id} of XP {xp.sig}")
 
 

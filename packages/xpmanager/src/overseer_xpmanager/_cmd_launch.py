@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ._cli_context import Context, describe_job, executor_settings, refreshed_job
-from ._cmd_run import clear_folder
 from ._follow import follow
 
 __all__ = ["launch"]
@@ -19,7 +18,7 @@ def launch(context: Context) -> int:
     if args.clear:
         _cancel(context, executor, xp)
         with xp.lock(timeout=30):
-            clear_folder(xp)
+            xp.clear_runs()
     from .schedule import schedule
 
     settings = executor_settings(args, context.overseer_flags())

@@ -11,9 +11,7 @@ from .errors import ArgumentError, XPManagerError
 from .job import JobRecord, JobState
 from .store import XP
 
-__all__ = ["clear_folder", "local_gpu_count", "run"]
-
-_KEPT = frozenset({"argv.json", "meta.json", ".lock"})
+__all__ = ["local_gpu_count", "run"]
 
 
 def run(context: Context) -> int:
@@ -27,7 +25,7 @@ def run(context: Context) -> int:
     with xp.lock(timeout=5):
         _refuse_live_job(context, xp)
         if args.clear:
-            clear_folder(xp)
+            xp.clear_runs()
         settings = executor_settings(args, flags) | {"nprocs": nprocs}
         previous = xp.job()
         attempts = (previous.attempts if previous else 0) + 1
@@ -74,17 +72,6 @@ def _refuse_live_job(context: Context, xp: XP) -> None:
             f"wait for it, or cancel it with `suite xp info -C {xp.sig}`"
         )
         raise XPManagerError(message)
-
-
-def clear_folder(xp: XP) -> None:
-    """Remove everything an XP's runs wrote (history, events, log, checkpoints, job)."""
-    for entry in xp.folder.iterdir():
-        if entry.name in _KEPT:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
 
 
 def local_gpu_count() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -11,7 +10,7 @@ from typing import Any
 
 from .errors import StoreError
 from .job import JobRecord, JobState
-from .schedule import JobExecutor, schedule, settings_difference
+from .schedule import JobExecutor, current_job, executor_for, schedule, settings_difference
 from .store import XP, Store
 
 __all__ = [
@@ -26,34 +25,12 @@ __all__ = [
 ]
 
 #: Files of an XP folder that ``clear`` keeps: what defines the XP, and its lock.
-_KEPT_BY_CLEAR = frozenset({"argv.json", "meta.json", ".lock"})
 _CANCEL_WAIT = 10.0
 
 
 #: What a grid needs from an executor: submit, state, cancel (and ``submit_array``, used
 #: for job arrays when the executor has it).
 GridExecutor = JobExecutor
-
-
-def current_job(xp: XP, executor: GridExecutor) -> JobRecord | None:
-    """The XP's job, read again by the executor that runs it unless it has ended."""
-    record = xp.job()
-    if record is None or record.state.done:
-        return record
-    return executor_for(record, executor, xp.store).state(xp)
-
-
-def executor_for(record: JobRecord, executor: GridExecutor, store: Store) -> GridExecutor:
-    """``executor`` when it ran the job ``record`` describes, else one of the kind that did."""
-    if record.executor == getattr(executor, "name", record.executor):
-        return executor
-    if record.executor == "slurm":
-        from .executor_slurm import SlurmExecutor
-
-        return SlurmExecutor(store)
-    from .executor_local import LocalExecutor
-
-    return LocalExecutor(store)
 
 
 @dataclass
@@ -149,15 +126,7 @@ def clear_xp(xp: XP, executor: GridExecutor) -> GridAction:
         owner = executor_for(record, executor, xp.store)
         owner.cancel(xp)
         _wait_ended(xp, owner)
-    removed = 0
-    for path in xp.folder.iterdir():
-        if path.name in _KEPT_BY_CLEAR:
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-        removed += 1
+    removed = xp.clear_runs()
     return GridAction(xp.sig, "cleared", None, True, f"{removed} files and folders removed")
 
 

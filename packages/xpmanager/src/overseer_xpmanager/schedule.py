@@ -19,9 +19,17 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from .job import JobRecord, JobState
-from .store import XP
+from .store import XP, Store
 
-__all__ = ["ACTIONS", "Action", "JobExecutor", "schedule", "settings_difference"]
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "JobExecutor",
+    "current_job",
+    "executor_for",
+    "schedule",
+    "settings_difference",
+]
 
 ACTIONS = (
     "submitted",
@@ -117,7 +125,7 @@ def schedule(
         SubmissionError, ClusterError: the executor could not submit.
     """
     with xp.lock(timeout=lock_timeout):
-        record = _current(xp, executor)
+        record = current_job(xp, executor)
         if record is None:
             return Action("submitted"), executor.submit(xp, settings)
         if record.state.live:
@@ -125,24 +133,25 @@ def schedule(
         return _ended(xp, executor, settings, record, retry=retry, rerun=rerun)
 
 
-def _current(xp: XP, executor: JobExecutor) -> JobRecord | None:
+def current_job(xp: XP, executor: JobExecutor | None = None) -> JobRecord | None:
     """The XP's job, its state read again by the executor that runs it while it is live."""
     record = xp.job()
     if record is None or record.state.done:
         return record
-    return _reader(record, executor, xp).state(xp)
+    return executor_for(record, executor, xp.store).state(xp)
 
 
-def _reader(record: JobRecord, executor: JobExecutor, xp: XP) -> JobExecutor:
-    if record.executor == getattr(executor, "name", record.executor):
+def executor_for(record: JobRecord, executor: JobExecutor | None, store: Store) -> JobExecutor:
+    """``executor`` when it ran the job ``record`` describes, else one of the kind that did."""
+    if executor is not None and record.executor == getattr(executor, "name", record.executor):
         return executor
     if record.executor == "slurm":
         from .executor_slurm import SlurmExecutor
 
-        return SlurmExecutor(xp.store)
+        return SlurmExecutor(store)
     from .executor_local import LocalExecutor
 
-    return LocalExecutor(xp.store)
+    return LocalExecutor(store)
 
 
 def _describe(record: JobRecord) -> str:
@@ -164,7 +173,7 @@ def _live(
         kind, detail = "resubmitted-settings-changed", difference
     else:
         return Action("kept", _describe(record)), record
-    _reader(record, executor, xp).cancel(xp)
+    executor_for(record, executor, xp.store).cancel(xp)
     return Action(kind, detail), executor.submit(xp, settings)
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -51,6 +52,8 @@ __all__ = ["XP", "Store", "XPDefinition", "parse_drift"]
 _LATEST = re.compile(r"-(\d+)")
 _SIG_PREFIX = re.compile(r"[0-9a-f]{4,12}")
 _GLOB_CHARACTERS = frozenset("*?[")
+#: What an XP folder keeps through ``--clear``: its definition, its name, its lock.
+_DEFINING_FILES = frozenset({"argv.json", "meta.json", ".lock"})
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,23 @@ class XP:
     def write_job(self, record: JobRecord) -> None:
         """Record ``record`` as the latest job."""
         write_job(self.folder, record)
+
+    def clear_runs(self) -> int:
+        """Remove what runs wrote (history, events, logs, checkpoints, job); keep what defines it.
+
+        Returns:
+            How many files and folders were removed.
+        """
+        removed = 0
+        for path in self.folder.iterdir():
+            if path.name in _DEFINING_FILES:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed += 1
+        return removed
 
     @contextmanager
     def lock(self, timeout: float | None = None) -> Iterator[None]:
