@@ -243,3 +243,29 @@ def test_a_hydra_project_runs_and_its_grid_deduplicates_the_default_model(xp_env
     assert grid.stdout.count("skipped-completed") == 1
     assert "grid models: 4 XPs: 4 COMPLETED" in grid.stdout
     assert len(Store(xp_env).sigs()) == 4
+
+
+def test_an_attached_launch_cancels_its_job_when_interrupted(xp_env: Path) -> None:
+    import signal
+    import time
+
+    command = [sys.executable, "-m", "overseer_xpmanager", "-P", "argproj", "launch", "-a"]
+    attached = subprocess.Popen(
+        [*command, "--", "--epochs=100", "--sleep=0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not Store(xp_env).sigs():
+        time.sleep(0.1)
+    launched = Store(xp_env).find("-1")
+    while time.monotonic() < deadline and len(launched.link.history) < 2:
+        time.sleep(0.1)
+    attached.send_signal(signal.SIGINT)
+    out, err = attached.communicate(timeout=60)
+    assert attached.returncode == 130, err
+    assert "cancelled job" in out
+    job = launched.job()
+    assert job is not None
+    assert job.state.value == "CANCELLED"
