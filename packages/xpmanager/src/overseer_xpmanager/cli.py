@@ -179,7 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``xp`` command line; returns its exit status."""
+    """Manage experiments named by their arguments: run, launch, info, grid (Dora's commands).
+
+    Returns the exit status.
+    """
     from ._cli_context import dispatch
 
     parser = build_parser()
