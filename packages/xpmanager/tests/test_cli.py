@@ -269,3 +269,18 @@ def test_an_attached_launch_cancels_its_job_when_interrupted(xp_env: Path) -> No
     job = launched.job()
     assert job is not None
     assert job.state.value == "CANCELLED"
+
+
+def test_grid_patterns_handle_only_the_matching_xps_and_drop_none(xp_env: Path) -> None:
+    dry = xp("grid", "basic", "lr=0.01", "--dry_run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count("would be submitted") == 1
+    done = xp("grid", "basic", "-i", "0.02")
+    assert done.returncode == 0, done.stderr
+    assert "grid basic: 3 XPs: 3 COMPLETED" in done.stdout
+    part = xp("grid", "basic", "lr=0.1", "--no_monitoring", "-D")
+    assert part.returncode == 0, part.stderr
+    assert part.stdout.count("submitted") == 1
+    assert "dropped" not in part.stdout
+    assert len(Store(xp_env).grid_sigs("basic")) == 3
+    assert "grid basic: 1 XPs" in part.stdout

@@ -20,9 +20,11 @@ def grid(context: Context) -> int:
         print("\n".join(names) if names else f"xp: package {package} has no grids/ module yet")
         return 0
     explorer = load_explorer(package, args.grid)
-    from .grid import monitor, monitor_table, plan_grid, reconcile
+    from .grid import monitor, monitor_table, plan_grid, reconcile, select_items
 
     plan = plan_grid(context.main, explorer)
+    if args.patterns:
+        plan = select_items(plan, args.patterns)
     _apply_command_line_settings(plan, executor_settings(args, context.overseer_flags()))
     store = context.store
     if args.init:
@@ -42,6 +44,7 @@ def grid(context: Context) -> int:
         cancel=args.cancel,
         clear=args.clear,
         dry_run=args.dry_run,
+        partial=bool(args.patterns),
     )
     for action in actions:
         print(f"xp: {action}")

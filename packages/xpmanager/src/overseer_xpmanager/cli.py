@@ -151,6 +151,11 @@ def _add_grid(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     grid.add_argument("--dry_run", action="store_true", help="show what would be done")
     grid.add_argument("--init", action="store_true", help="make the XPs, schedule nothing")
     grid.add_argument("grid", nargs="?", help="the grid: PACKAGE/grids/GRID.py")
+    grid.add_argument(
+        "patterns",
+        nargs="*",
+        help="right after GRID: handle only the XPs matching every pattern (lr=0.1, a sig)",
+    )
 
 
 def _add_share(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from ._grid_jobs import (
@@ -56,6 +57,7 @@ __all__ = [
     "plan_grid",
     "reconcile",
     "refresh_jobs",
+    "select_items",
 ]
 
 
@@ -163,6 +165,27 @@ def _add_launch(
     plan.notes.append(f"launch {number} repeats XP {sig} ({' '.join(launch.argv)}){differs}")
 
 
+def select_items(plan: GridPlan, patterns: Sequence[str]) -> GridPlan:
+    """The part of ``plan`` whose XPs match every pattern (Dora's ``grid NAME PATTERN...``).
+
+    A pattern matches an XP when it is in its signature or its arguments (``lr=0.1``,
+    ``--batch_size=64``), or, with ``*?[``, when it globs one of them.
+
+    Example:
+        >>> select_items(plan, ["lr=0.01"]).sigs  # doctest: +SKIP
+        ['d056684b10db', '9616823cde1d']
+    """
+
+    def matches(item: GridItem, pattern: str) -> bool:
+        names = [item.sig, *item.definition.argv]
+        if set(pattern) & set("*?["):
+            return any(fnmatchcase(name, pattern) for name in names)
+        return any(pattern in name for name in names)
+
+    chosen = [item for item in plan.items if all(matches(item, p) for p in patterns)]
+    return GridPlan(items=chosen, notes=list(plan.notes), launches=plan.launches)
+
+
 def reconcile(
     store: Store,
     grid_name: str,
@@ -175,6 +198,7 @@ def reconcile(
     cancel: bool = False,
     clear: bool = False,
     dry_run: bool = False,
+    partial: bool = False,
 ) -> list[GridAction]:
     """Bring the grid's jobs in line with ``plan``.
 
@@ -191,6 +215,8 @@ def reconcile(
             schedule them afresh (the caller asks the user first).
         dry_run: report what would be done; make, link, cancel and submit nothing (the
             state of a live job is still read, which refreshes its ``job.json``).
+        partial: ``plan`` is only part of the grid (:func:`select_items`): the grid's other
+            XPs are left alone instead of being dropped.
 
     Returns:
         One action per XP of the plan, then one per XP dropped from the grid.
@@ -205,7 +231,7 @@ def reconcile(
     xps = [_ensure(store, grid_name, item, dry_run) for item in plan.items]
     dropped = [
         drop_xp(store, grid_name, sig, executor, dry_run)
-        for sig in _dropped(store, grid_name, plan)
+        for sig in ([] if partial else _dropped(store, grid_name, plan))
     ]
     if cancel:
         return [*cancel_live(xps, executor, dry_run), *dropped]
