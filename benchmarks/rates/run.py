@@ -29,17 +29,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmarks/results.py
 sys.path.insert(0, str(HERE.parent / "overseer"))  # benchmarks/overseer/venvs.py
 
+from environments import prepare  # noqa: E402
 from results import describe_machine, machine, publish, spread  # noqa: E402
 from venvs import (  # noqa: E402
     BENCH_DIR,
     ROOT,
     SHARED_PINS,
     Venv,
-    _create,
-    _describe,
     _inspect,
-    _needs_build,
-    _pip,
     source_digest,
     voir_venv,
 )
@@ -165,13 +162,12 @@ def overseer_instruments_venv(base_python: str) -> Venv:
     folder = BENCH_DIR / "venv-overseer-instruments"
     packages = (str(ROOT / "packages" / "overseer"), str(INSTRUMENTS_PACKAGE))
     digest = f"{source_digest()} {_instruments_digest()}"
-    contents = _describe(base_python, " ".join(SHARED_PINS) + " " + digest)
-    if _needs_build(folder, contents):
-        _create(folder, base_python)
+    installs = [
         # The same version numbers may hold new code: reinstall them whatever pip thinks.
-        _pip(folder, "install", "--force-reinstall", "--no-deps", *packages)
-        _pip(folder, "install", *packages, *SHARED_PINS)
-        (folder / "bench-contents.txt").write_text(contents)
+        ["install", "--force-reinstall", "--no-deps", *packages],
+        ["install", *packages, *SHARED_PINS],
+    ]
+    prepare(folder, base_python, " ".join(SHARED_PINS) + " " + digest, installs)
     venv = _inspect("overseer", folder)
     venv.versions["overseer-instruments"] = _version(folder, "overseer-instruments")
     return venv
