@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from overseer_xpmanager.store import Store
 
 # --- Test projects (tests/projects/): argproj (argparse) and hydraproj (hydra) -------------
 
@@ -34,6 +37,20 @@ def xp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PROJECTS), path])))
     monkeypatch.syspath_prepend(str(PROJECTS))
     return root
+
+
+@pytest.fixture
+def store(xp_env: Path) -> Iterator[Store]:
+    """The store of ``xp_env``; at the end, every live job of its XPs is cancelled by the
+    executor that runs it (local processes killed, Slurm jobs scancelled)."""
+    from overseer_xpmanager.schedule import current_job, executor_for
+
+    store = Store(xp_env)
+    yield store
+    for xp in store.xps():
+        job = current_job(xp)
+        if job is not None and job.state.live:
+            executor_for(job, None, store).cancel(xp)
 
 
 # --- The real Slurm cluster (scripts/slurm-cluster up) -------------------------------------

@@ -9,8 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,16 +21,6 @@ DEADLINE_S = 240.0
 def xp(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "overseer_xpmanager", "-P", "argproj", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=DEADLINE_S)
-
-
-@pytest.fixture
-def store(xp_env: Path) -> Iterator[Store]:
-    store = Store(xp_env)
-    yield store
-    for one in store.xps():
-        job = one.job()
-        if job is not None and job.job_id and job.executor == "slurm" and job.state.live:
-            subprocess.run(["scancel", job.job_id], capture_output=True, timeout=60, check=False)
 
 
 def wait_for(store: Store, xp_: XP, states: set[str]) -> str:

@@ -25,11 +25,6 @@ SETTINGS = {"cwd": str(PROJECTS)}
 
 
 @pytest.fixture
-def store(xp_env: Path) -> Store:
-    return Store(xp_env)
-
-
-@pytest.fixture
 def executor(store: Store) -> Iterator[LocalExecutor]:
     executor = LocalExecutor(store, max_parallel=2)
     yield executor

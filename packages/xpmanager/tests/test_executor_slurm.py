@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,16 +33,6 @@ PROJECTS = Path(__file__).parent / "projects"
 SETTINGS = {"cwd": str(PROJECTS)}
 DEADLINE_S = 180.0
 T = TypeVar("T")
-
-
-@pytest.fixture
-def store(xp_env: Path) -> Iterator[Store]:
-    store = Store(xp_env)
-    yield store
-    for xp in store.xps():
-        job = xp.job()
-        if job is not None and job.job_id and job.executor == "slurm":
-            subprocess.run(["scancel", job.job_id], capture_output=True, timeout=60, check=False)
 
 
 def make_xp(store: Store, *argv: str) -> XP:

@@ -6,7 +6,7 @@ import argparse
 import io
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -293,16 +293,6 @@ class Unreachable:
 @pytest.fixture
 def project(xp_env: Path) -> DecoratedMain:
     return load_main("argproj")
-
-
-@pytest.fixture
-def store(xp_env: Path) -> Iterator[Store]:
-    store = Store(xp_env)
-    yield store
-    for xp in store.xps():
-        job = xp.job()
-        if job is not None and job.state.live:
-            LocalExecutor(store).cancel(xp)
 
 
 def grid_of(*launches: dict[str, Any]) -> Explorer:

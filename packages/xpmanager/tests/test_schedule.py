@@ -7,10 +7,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from overseer_xpmanager.executor_local import LocalExecutor
 from overseer_xpmanager.job import JobState
@@ -34,16 +31,6 @@ time.sleep(max(0.0, float(start) - time.time()))
 action, job = schedule(xp, LocalExecutor(store), {"cwd": cwd})
 print(json.dumps([action, job.job_id]))
 """
-
-
-@pytest.fixture
-def store(xp_env: Path) -> Iterator[Store]:
-    store = Store(xp_env)
-    yield store
-    for xp in store.xps():
-        job = xp.job()
-        if job is not None and job.state.live:
-            LocalExecutor(store).cancel(xp)
 
 
 def make_xp(store: Store, *argv: str) -> XP:

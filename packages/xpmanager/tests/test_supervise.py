@@ -21,11 +21,6 @@ from overseer_xpmanager.supervise import child_command, import_root, supervise
 PROJECTS = Path(__file__).parent / "projects"
 
 
-@pytest.fixture
-def store(xp_env: Path) -> Store:
-    return Store(xp_env)
-
-
 def make_xp(store: Store, *argv: str) -> XP:
     main = importlib.import_module("argproj.train").main
     return store.ensure(main.definition(list(argv)))

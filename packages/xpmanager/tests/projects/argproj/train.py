@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -31,7 +32,11 @@ def main() -> None:
         time.sleep(args.sleep)
         loss = args.lr / (epoch + 1) / (2 if args.fast else 1)
         xp.link.push_metrics({"epoch": epoch, "loss": loss})
-        checkpoint.write_text(json.dumps({"epoch": epoch}))
+        # Written aside then renamed: a reader (another rank, a requeued attempt) never
+        # sees half a checkpoint.
+        partial = checkpoint.with_name(f"checkpoint.{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"epoch": epoch}))
+        os.replace(partial, checkpoint)
         print(f"epoch {epoch} loss {loss:.4f}", flush=True)
         if args.crash:
             print("crashing as asked (--crash)", file=sys.stderr, flush=True)
