@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from .evaluate import Evaluation, Evaluator
-from .hex import END_EDGE, START_EDGE
+from .hex import END_EDGE, START_EDGE, random_legal_actions
 
 if TYPE_CHECKING:
     import torch
@@ -34,7 +34,6 @@ __all__ = [
     "SearchAgent",
     "mcts_agent",
     "network_agent",
-    "random_legal_actions",
     "rollout_evaluator",
 ]
 
@@ -63,14 +62,6 @@ class _Generators:
         if key not in self._by_device:
             self._by_device[key] = torch.Generator(device).manual_seed(self.seed)
         return self._by_device[key]
-
-
-def random_legal_actions(state: HexState, generator: torch.Generator) -> torch.Tensor:
-    """int64 ``[n]``: a uniformly random empty cell on every board (0 on a full board)."""
-    import torch
-
-    noise = torch.rand(state.board.shape, generator=generator, device=state.board.device)
-    return noise.masked_fill_(state.board != 0, -1.0).argmax(dim=1)
 
 
 class RandomAgent:
@@ -241,9 +232,8 @@ def _joins_rows(stones: torch.Tensor, geometry: HexGeometry) -> torch.Tensor:
 
     edges = geometry.edges[1]
     reach = stones & ((edges & START_EDGE) != 0)
-    off_board = reach.new_zeros((reach.shape[0], 1))
     for _ in range(geometry.cells):
-        around = torch.cat([reach, off_board], dim=1)[:, geometry.neighbours].any(dim=2)
+        around = reach[:, geometry.neighbours].any(dim=2)
         grown = stones & (reach | around)
         if torch.equal(grown, reach):
             break

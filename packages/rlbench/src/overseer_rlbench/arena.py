@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .agents import Agent, random_legal_actions
+from .agents import Agent
 from .errors import IllegalActionError
-from .hex import geometry_for, initial_state, play, select_envs
+from .hex import geometry_for, initial_state, play, random_legal_actions, select_envs
 
 if TYPE_CHECKING:
     import torch

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import IllegalActionError
-from .hex import HexGeometry, HexState, initial_state, play, set_envs
+from .hex import HexGeometry, HexState, initial_state, play, random_legal_actions, reset_finished
 from .observation import observe
 
 if TYPE_CHECKING:
@@ -106,12 +106,7 @@ class HexEnv:
 
     def random_actions(self) -> torch.Tensor:
         """int64 ``[n_envs]``: a uniformly random legal action on each board."""
-        import torch
-
-        noise = torch.rand(
-            (self.n_envs, self.geometry.cells), generator=self.generator, device=self.device
-        )
-        return noise.masked_fill_(~self.legal(), -1.0).argmax(dim=1)
+        return random_legal_actions(self.state, self.generator)
 
     def step(self, actions: torch.Tensor) -> StepResult:
         """Play ``actions`` (int ``[n_envs]``) on every board; reset the boards that end.
@@ -132,8 +127,8 @@ class HexEnv:
 
         state, winner = play(self.state, actions, self.geometry)
         done = winner != 0
-        moves = torch.where(done, state.moves, torch.zeros_like(state.moves))
-        self.state = set_envs(state, done, self._empty)
+        moves = torch.where(done, state.moves, 0)
+        self.state = reset_finished(state, done)
         return StepResult(done=done, winner=winner, moves=moves)
 
     def _checked(self, actions: torch.Tensor) -> torch.Tensor:

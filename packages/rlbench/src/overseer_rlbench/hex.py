@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["HexGeometry", "HexState", "initial_state", "play", "select_envs", "set_envs"]
+__all__ = [
+    "HexGeometry",
+    "HexState",
+    "initial_state",
+    "play",
+    "random_legal_actions",
+    "reset_finished",
+    "select_envs",
+    "set_envs",
+]
 
 # (dr, dc) of the six neighbours of a cell, in the order the module docstring gives them.
 NEIGHBOUR_OFFSETS = ((-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0))
@@ -44,7 +53,8 @@ class HexGeometry:
     Attributes:
         size: side of the board.
         cells: ``size * size``, also the label of "no group" (an index past the board).
-        neighbours: int64 ``[cells, 6]``, each cell's neighbours, ``cells`` where off board.
+        neighbours: int64 ``[cells, 6]``, each cell's neighbours; the cell itself stands for a
+            neighbour off the board (a stone is its own friend, so lookups need no padding).
         edges: uint8 ``[3, cells]``; ``edges[player, cell]`` is the goal-edge mask of ``cell``
             for that player (row 0 / last row for player 1, column 0 / last for player 2).
         transpose: int64 ``[cells]``, the action of the transposed cell (an involution).
@@ -58,7 +68,7 @@ class HexGeometry:
         self.size = size
         self.cells = size * size
         self.device = torch.device(device)
-        neighbours = torch.full((self.cells, 6), self.cells, dtype=torch.long)
+        neighbours = torch.arange(self.cells).unsqueeze(1).repeat(1, 6)
         edges = torch.zeros((3, self.cells), dtype=torch.uint8)
         for r in range(size):
             for c in range(size):
@@ -145,24 +155,21 @@ def play(
     import torch
 
     cells = geometry.cells
-    rows = torch.arange(state.n_envs, device=actions.device)
     player = state.to_move
-    board = state.board.clone()
-    board[rows, actions] = player
-    padded_board = torch.cat([board, board.new_zeros((state.n_envs, 1))], dim=1)
-    padded_labels = torch.cat([state.labels, state.labels.new_full((state.n_envs, 1), cells)], 1)
-    around = geometry.neighbours[actions]  # [n, 6]
-    friendly = padded_board.gather(1, around) == player.unsqueeze(1)
-    merged = torch.where(friendly, padded_labels.gather(1, around), cells)  # [n, 6]
+    column = actions.unsqueeze(1)
+    board = state.board.scatter(1, column, player.unsqueeze(1))
+    around = geometry.neighbours[actions]  # [n, 6]; off the board: the new stone itself
+    friendly = board.gather(1, around) == player.unsqueeze(1)
+    # The new stone's own label is still "none" (``cells``), so it merges nothing.
+    merged = torch.where(friendly, state.labels.gather(1, around), cells)
     edge = geometry.edges[player.long(), actions]
     reach = _or_reduce(state.groups.gather(1, merged), edge)
     absorbed = torch.zeros((state.n_envs, cells + 1), dtype=torch.bool, device=actions.device)
     absorbed.scatter_(1, merged, True)
     absorbed[:, cells] = False
-    labels = torch.where(absorbed.gather(1, state.labels), actions.unsqueeze(1), state.labels)
-    labels[rows, actions] = actions
-    groups = state.groups.clone()
-    groups[rows, actions] = reach
+    labels = torch.where(absorbed.gather(1, state.labels), column, state.labels)
+    labels.scatter_(1, column, column)
+    groups = state.groups.scatter(1, column, reach.unsqueeze(1))
     winner = torch.where(reach == BOTH_EDGES, player, torch.zeros_like(player))
     new = HexState(board, labels, groups, 3 - player, state.moves + 1)
     return new, winner
@@ -193,3 +200,50 @@ def set_envs(state: HexState, mask: torch.Tensor, source: HexState) -> HexState:
         state,
         **{f.name: pick(getattr(state, f.name), getattr(source, f.name)) for f in fields(state)},
     )
+
+
+def reset_finished(state: HexState, done: torch.Tensor) -> HexState:
+    """``state`` with the boards where bool ``done`` is set emptied, player 1 to move.
+
+    Mutates the tensors of ``state`` in place: pass a state that :func:`play` just returned.
+    """
+    import torch
+
+    rows = done.unsqueeze(1)
+    state.board.masked_fill_(rows, 0)
+    state.labels.masked_fill_(rows, state.labels.shape[1])
+    state.groups.masked_fill_(rows, 0)
+    return replace(
+        state,
+        to_move=torch.where(done, 1, state.to_move).to(torch.int8),
+        moves=torch.where(done, 0, state.moves),
+    )
+
+
+# Rejection rounds of the sampler before the exact draw takes the boards still unlucky.
+_REJECTION_ROUNDS = 6
+
+
+def random_legal_actions(state: HexState, generator: torch.Generator) -> torch.Tensor:
+    """int64 ``[n]``: a uniformly random empty cell of each board (none may be full).
+
+    Draws a cell per board and redraws those that hit a stone, a few rounds; the boards still
+    unlucky then draw among their empty cells exactly. Each round costs O(n), not
+    O(n * cells), which is most of what random play costs.
+    """
+    import torch
+
+    n, cells = state.board.shape
+    device = state.board.device
+    actions = torch.randint(cells, (n,), generator=generator, device=device)
+    for _ in range(_REJECTION_ROUNDS):
+        taken = state.board.gather(1, actions.unsqueeze(1)).squeeze(1) != 0
+        again = torch.randint(cells, (n,), generator=generator, device=device)
+        actions = torch.where(taken, again, actions)
+    taken = state.board.gather(1, actions.unsqueeze(1)).squeeze(1) != 0
+    unlucky = taken.nonzero().squeeze(1)
+    if len(unlucky):
+        noise = torch.rand((len(unlucky), cells), generator=generator, device=device)
+        noise.masked_fill_(state.board[unlucky] != 0, -1.0)
+        actions[unlucky] = noise.argmax(dim=1)
+    return actions
