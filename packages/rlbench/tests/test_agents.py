@@ -19,9 +19,9 @@ from overseer_rlbench.agents import (
 from overseer_rlbench.arena import play_match
 from overseer_rlbench.evaluate import Evaluation, Evaluator, uniform_evaluator
 from overseer_rlbench.hex import HexGeometry, HexState, initial_state, play
+from overseer_rlbench.mcts import SearchConfig
 from overseer_rlbench.network import build_network
 from overseer_rlbench.reference import winner
-from overseer_rlbench.search import SearchConfig
 from overseer_rlbench.solver import oracle_evaluator
 
 

@@ -150,7 +150,7 @@ def regularized_policy(
     multiplier: torch.Tensor,
     steps: int = NEWTON_STEPS,
 ) -> torch.Tensor:
-    """``pi_bar`` ``[n, actions]``: see :func:`overseer_rlbench.search.regularized_policy`."""
+    """``pi_bar`` ``[n, actions]``: see :func:`overseer_rlbench.mcts.regularized_policy`."""
     d, weights = _shifted(q, prior, legal, multiplier)
     return _policy(d, weights, _newton_beta(d, weights, steps))
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import torch
 
     from .hex import HexGeometry, HexState
-    from .search import Algorithm, SearchConfig
+    from .mcts import Algorithm, SearchConfig
 
 __all__ = [
     "Agent",
@@ -101,7 +101,7 @@ class SearchAgent:
 
     def act(self, state: HexState, geometry: HexGeometry) -> torch.Tensor:
         """int64 ``[n]``: the search's choice on every board."""
-        from .search import search
+        from .mcts import search
 
         generator = self._generators.on(state.board.device)
         return search(state, geometry, self.evaluator, self.config, generator).action
@@ -159,8 +159,8 @@ def network_agent(
         amp: bf16 autocast on CUDA.
         seed: seeds the search's randomness.
     """
+    from .mcts import SearchConfig
     from .network import NetworkEvaluator
-    from .search import SearchConfig
 
     evaluator = NetworkEvaluator(model, amp=amp)
     if simulations == 0:
@@ -246,7 +246,7 @@ def mcts_agent(simulations: int = 64, seed: int = 0) -> SearchAgent:
 
     Its strength depends only on ``simulations``, so it anchors ratings across studies.
     """
-    from .search import SearchConfig
+    from .mcts import SearchConfig
 
     config = SearchConfig(algorithm="puct", simulations=simulations)
     evaluator = rollout_evaluator(rollouts=1, seed=seed)

@@ -15,13 +15,13 @@ from overseer_rlbench import _regularized, _tree
 from overseer_rlbench._gumbel import halving_schedule
 from overseer_rlbench.evaluate import Evaluation, uniform_evaluator
 from overseer_rlbench.hex import HexGeometry, HexState, initial_state, play
+from overseer_rlbench.mcts import SearchConfig, SearchResult, regularized_policy, search
 from overseer_rlbench.reference import winner
-from overseer_rlbench.search import SearchConfig, SearchResult, regularized_policy, search
 from overseer_rlbench.solver import Solver, oracle_evaluator
 
 ALGORITHMS = ("puct", "regularized", "gumbel")
 # The module, not the function the package re-exports under the same name.
-search_module = importlib.import_module("overseer_rlbench.search")
+search_module = importlib.import_module("overseer_rlbench.mcts")
 
 
 def random_positions(size: int, per_length: int, seed: int = 0) -> HexState:

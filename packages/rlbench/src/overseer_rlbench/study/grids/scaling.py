@@ -1,0 +1,21 @@
+"""The scaling study's grid: one XP per board size x preset x budget of the study's spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from overseer_rlbench.study.spec import StudySpec
+from overseer_xpmanager import Explorer
+
+
+class ScalingExplorer(Explorer):
+    """Shows each run's latest loss, samples and compute in ``suite xp grid``."""
+
+    def get_grid_metrics(self) -> list[Any]:
+        return ["loss", ("samples", ".3g"), ("flops", ".3g")]
+
+
+@ScalingExplorer
+def explorer(launcher: Any) -> None:
+    for run in StudySpec.from_environment().runs():
+        launcher(**run)

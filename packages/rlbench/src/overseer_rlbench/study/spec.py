@@ -1,0 +1,93 @@
+"""What a scaling study trains: board sizes x network presets x training budgets.
+
+``suite rl study`` hands its spec to the grid file through ``$OVERSEER_RL_STUDY`` (JSON), so
+the grid, run by xpmanager in this process or another, plans the same XPs.
+
+>>> spec = StudySpec(sizes=(3,), presets=("tiny",), samples=(1000, 4000))
+>>> [run["samples"] for run in spec.runs()]
+[1000, 4000]
+>>> StudySpec.from_json(spec.to_json()) == spec
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from overseer_rlbench.errors import RLBenchError
+
+__all__ = ["STUDY_ENV", "StudySpec"]
+
+#: The environment variable holding the spec (JSON) of the running study.
+STUDY_ENV = "OVERSEER_RL_STUDY"
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """The grid of a scaling study.
+
+    Attributes:
+        sizes: board sizes.
+        presets: network presets (see :data:`overseer_rlbench.network.PRESETS`).
+        samples: training budgets, in learner samples; with the preset they set the compute.
+        simulations: search simulations per self-play move.
+        n_envs: self-play boards.
+        device: torch device of the runs.
+        seed: seed of every run.
+    """
+
+    sizes: tuple[int, ...] = (3, 4)
+    presets: tuple[str, ...] = ("tiny", "xs")
+    samples: tuple[int, ...] = (8_000, 32_000)
+    simulations: int = 16
+    n_envs: int = 128
+    device: str = "cpu"
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def runs(self) -> Iterator[dict[str, Any]]:
+        """The arguments of each training run, smallest compute first within a size."""
+        for size in self.sizes:
+            for preset in self.presets:
+                for samples in self.samples:
+                    yield {
+                        "size": size,
+                        "preset": preset,
+                        "samples": samples,
+                        "simulations": self.simulations,
+                        "n_envs": self.n_envs,
+                        "device": self.device,
+                        "seed": self.seed,
+                        **self.extra,
+                    }
+
+    def to_json(self) -> str:
+        """The spec as one JSON object."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> StudySpec:
+        """Read a spec :meth:`to_json` wrote.
+
+        Raises:
+            RLBenchError: the text is not such a spec.
+        """
+        try:
+            values = json.loads(text)
+            tuples = {key: tuple(values[key]) for key in ("sizes", "presets", "samples")}
+            return cls(**{**values, **tuples})
+        except (ValueError, TypeError, KeyError) as error:
+            message = (
+                f"${STUDY_ENV} is not a study spec ({error}): unset it or let `rl study` set it"
+            )
+            raise RLBenchError(message) from None
+
+    @classmethod
+    def from_environment(cls) -> StudySpec:
+        """The spec in ``$OVERSEER_RL_STUDY``, else the default one."""
+        text = os.environ.get(STUDY_ENV)
+        return cls.from_json(text) if text else cls()
