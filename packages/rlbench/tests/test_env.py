@@ -9,7 +9,7 @@ import torch
 
 from overseer_rlbench.env import HexEnv
 from overseer_rlbench.errors import IllegalActionError, RLBenchError
-from overseer_rlbench.hex import HexGeometry, initial_state, play
+from overseer_rlbench.hex import HexGeometry, initial_state, play, random_legal_actions
 from overseer_rlbench.observation import from_canonical, observe, to_canonical
 from overseer_rlbench.reference import connects, winner
 
@@ -160,3 +160,23 @@ def test_canonical_mapping_is_its_own_inverse() -> None:
     assert torch.equal(canonical[0], values[0])
     assert canonical[1].view(4, 4).T.reshape(-1).tolist() == values[1].tolist()
     assert torch.equal(from_canonical(canonical, to_move, geometry), values)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_random_play_draws_every_empty_cell_uniformly(dense: bool) -> None:
+    geometry = HexGeometry(3)
+    state = initial_state(geometry, 1)
+    for action in (0, 4, 8, 2):  # a board with five empty cells left
+        state, _ = play(state, torch.tensor([action]), geometry)
+    many = replace(
+        state,
+        **{
+            name: getattr(state, name).repeat_interleave(20_000, 0)
+            for name in ("board", "labels", "groups", "to_move", "moves")
+        },
+    )
+    actions = random_legal_actions(many, torch.Generator().manual_seed(0), dense=dense)
+    counts = torch.bincount(actions, minlength=9)
+    assert counts[[0, 2, 4, 8]].sum() == 0
+    shares = counts[[1, 3, 5, 6, 7]].float() / len(actions)
+    assert torch.allclose(shares, torch.full((5,), 0.2), atol=0.01)

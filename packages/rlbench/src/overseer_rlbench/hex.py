@@ -224,17 +224,23 @@ def reset_finished(state: HexState, done: torch.Tensor) -> HexState:
 _REJECTION_ROUNDS = 6
 
 
-def random_legal_actions(state: HexState, generator: torch.Generator) -> torch.Tensor:
+def random_legal_actions(
+    state: HexState, generator: torch.Generator, dense: bool | None = None
+) -> torch.Tensor:
     """int64 ``[n]``: a uniformly random empty cell of each board (none may be full).
 
-    Draws a cell per board and redraws those that hit a stone, a few rounds; the boards still
-    unlucky then draw among their empty cells exactly. Each round costs O(n), not
-    O(n * cells), which is most of what random play costs.
+    The sparse draw (the default on the CPU) picks a cell per board and redraws those that hit
+    a stone, a few rounds, then draws exactly among the empty cells of the boards still
+    unlucky: each round costs O(n), not O(n * cells). The dense draw (the default on other
+    devices) takes the argmax of uniform noise over the empty cells: more arithmetic but no
+    host-device synchronisation, which costs more than the arithmetic on a GPU.
     """
     import torch
 
     n, cells = state.board.shape
     device = state.board.device
+    if dense if dense is not None else device.type != "cpu":
+        return _dense_draw(state.board, generator)
     actions = torch.randint(cells, (n,), generator=generator, device=device)
     for _ in range(_REJECTION_ROUNDS):
         taken = state.board.gather(1, actions.unsqueeze(1)).squeeze(1) != 0
@@ -243,7 +249,12 @@ def random_legal_actions(state: HexState, generator: torch.Generator) -> torch.T
     taken = state.board.gather(1, actions.unsqueeze(1)).squeeze(1) != 0
     unlucky = taken.nonzero().squeeze(1)
     if len(unlucky):
-        noise = torch.rand((len(unlucky), cells), generator=generator, device=device)
-        noise.masked_fill_(state.board[unlucky] != 0, -1.0)
-        actions[unlucky] = noise.argmax(dim=1)
+        actions[unlucky] = _dense_draw(state.board[unlucky], generator)
     return actions
+
+
+def _dense_draw(board: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    import torch
+
+    noise = torch.rand(board.shape, generator=generator, device=board.device)
+    return noise.masked_fill_(board != 0, -1.0).argmax(dim=1)
