@@ -93,6 +93,7 @@ def add_study_arguments(
 def study_command(args: argparse.Namespace) -> int:
     """Run the study ``args`` describe; print the report; return the exit status."""
     _require_xpmanager()
+    _check_choices(args.sizes, args.presets)
     spec = StudySpec(
         sizes=tuple(args.sizes),
         presets=tuple(args.presets),
@@ -110,6 +111,18 @@ def study_command(args: argparse.Namespace) -> int:
         results = rate_runs(store, spec, games=args.games, device=args.device, seed=args.seed)
     _report(store, results, args.bootstrap, args.seed)
     return 0
+
+
+def _check_choices(sizes: list[int], presets: list[str]) -> None:
+    from .network import PRESETS
+
+    unknown = [preset for preset in presets if preset not in PRESETS]
+    if unknown:
+        message = f"unknown preset {', '.join(unknown)}: use some of {', '.join(PRESETS)}"
+        raise RLBenchError(message)
+    small = [size for size in sizes if size < 2]
+    if small:
+        raise RLBenchError(f"board size {small[0]} is too small: use sizes of 2 or more")
 
 
 def _require_xpmanager() -> None:

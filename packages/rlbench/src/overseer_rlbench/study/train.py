@@ -49,7 +49,7 @@ def main() -> None:
         folder=xp.folder,
     )
     summary = train(config)
-    print(f"trained: {summary}")
+    print(f"trained: {summary.describe()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from overseer_xpmanager import Explorer
 
 
 class ScalingExplorer(Explorer):
-    """Shows each run's latest loss, samples and compute in ``suite xp grid``."""
+    """Shows each run's latest losses, games and compute in ``suite xp grid``."""
 
     def get_grid_metrics(self) -> list[Any]:
-        return ["loss", ("samples", ".3g"), ("flops", ".3g")]
+        return ["policy_loss", "value_loss", "selfplay_games", ("train_flops", ".3g")]
 
 
 @ScalingExplorer

@@ -1,0 +1,80 @@
+"""``rl study`` end to end: a real xpmanager grid of real training runs, an arena, a report.
+
+These need overseer-xpmanager (the ``study`` extra): they run in the ``torch`` session, where
+every package of the workspace is installed, and skip where it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("overseer_xpmanager")
+pytestmark = pytest.mark.torch
+
+TINY_STUDY = [
+    "study",
+    "--sizes",
+    "3",
+    "--presets",
+    "tiny",
+    "--samples",
+    "1024,4096",
+    "--simulations",
+    "8",
+    "--n-envs",
+    "32",
+    "--games",
+    "16",
+    "--bootstrap",
+    "10",
+    "-j",
+    "2",
+]
+
+
+def _study(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "overseer_rlbench", *TINY_STUDY, *extra],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_a_study_trains_rates_reports_and_reuses_its_runs(tmp_path: Path) -> None:
+    first = _study(tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    store = tmp_path / "rl-study"
+    document = json.loads((store / "study.json").read_text())
+    runs = document["runs"]
+    assert sorted(run["samples"] for run in runs) == [1024, 4096]
+    for run in runs:
+        assert run["elo_low"] <= run["elo"] <= run["elo_high"]
+        assert run["flops"] > 0
+        assert (store / "xps" / run["sig"]).is_dir()
+    assert (store / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "arena, 3x3" in first.stdout
+    assert "perfect" in first.stdout  # the solver plays in the arena up to 4x4
+    assert f"suite tui {store}" in first.stdout
+    checkpoints = sorted(path.name for path in store.glob("xps/*/checkpoint-*.pt"))
+
+    again = _study(tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.count("skipped-completed") == 2
+    assert sorted(path.name for path in store.glob("xps/*/checkpoint-*.pt")) == checkpoints
+
+
+def test_an_unknown_preset_is_a_one_line_error(tmp_path: Path) -> None:
+    done = _study(tmp_path, "--presets", "huge")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "rl: error: unknown preset huge: use some of tiny, xs, s, m, l, xl"
+    ]
+    assert not (tmp_path / "rl-study").exists()
