@@ -349,7 +349,9 @@ def _nvidia_smi_problem() -> str | None:
 
 @nox.session(python=MAIN_PYTHON, default=False)
 def gpu(session: nox.Session) -> None:
-    """The tests marked `gpu` on a CUDA build of the pinned torch; skipped without a GPU."""
+    """The tests marked `gpu` on a CUDA build of the pinned torch, then `rl bench --device cuda`
+    (a quick run; `python benchmarks/rlbench/run.py --device cuda` is the full comparison);
+    skipped without a GPU."""
     problem = _nvidia_smi_problem()
     if problem is not None:
         _gpu_missing(session, problem)
@@ -376,6 +378,7 @@ def gpu(session: nox.Session) -> None:
         *session.posargs,
         success_codes=[0, NO_TESTS_COLLECTED],
     )
+    session.run("python", "-m", "overseer_rlbench", "bench", "--device", "cuda", "--quick")
 
 
 # Brings up (and tears down) a real single-machine cluster; see packages/xpmanager/README.md.

@@ -132,7 +132,10 @@ def _command(name: str) -> Command:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``rl`` with ``argv`` (default: the process's); return the exit status."""
+    """Train, rate, measure and study AlphaZero on Hex: train, arena, bench, study.
+
+    Runs ``rl`` with ``argv`` (default: the process's) and returns the exit status.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     from ._allocator import keep_freed_memory
 
