@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._tree import Rows, Tree, mix_dirichlet
+from ._puct import PuctStrategy
+from ._tree import Rows
 
 if TYPE_CHECKING:
     import torch
@@ -155,30 +156,13 @@ def regularized_policy(
     return _policy(d, weights, _newton_beta(d, weights, steps))
 
 
-class RegularizedStrategy:
+class RegularizedStrategy(PuctStrategy):
     """Grill et al.'s search: select ``argmax pi_bar - N / (1 + sum N)``; the root's
     ``pi_bar`` is the policy, its best visited action the choice.
 
-    Values of unvisited actions are the node's mean value, as in PUCT, whose root noise it
-    shares.
+    Values of unvisited actions are the node's mean value, as in PUCT, whose prior, root noise
+    and root rule it shares.
     """
-
-    def __init__(self, c_puct: float, noise: tuple[float, float] | None) -> None:
-        self.c_puct = c_puct
-        self.noise = noise
-
-    def prior_of(self, logits: torch.Tensor, penalty: torch.Tensor) -> torch.Tensor:
-        """Probabilities of the legal actions."""
-        return (logits + penalty).softmax(dim=1)
-
-    def prepare(self, tree: Tree, simulations: int, generator: torch.Generator | None) -> None:
-        """Mix Dirichlet noise into the root priors, if asked to."""
-        if self.noise is not None:
-            mix_dirichlet(tree, *self.noise, generator)
-
-    def root_scores(self, rows: Rows, simulation: int) -> torch.Tensor:
-        """Grill's rule at the root too."""
-        return self.interior_scores(rows)
 
     def interior_scores(self, rows: Rows) -> torch.Tensor:
         """``pi_bar`` minus each action's share of the visits, ``-inf`` where illegal."""

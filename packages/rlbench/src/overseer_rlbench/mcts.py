@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from . import _regularized
 from ._gumbel import GumbelStrategy
+from ._puct import PuctStrategy
 from ._regularized import RegularizedStrategy
-from ._tree import Rows, Tree, backup, descend, expand, mix_dirichlet, node_rows
+from ._tree import Rows, Tree, backup, descend, expand, node_rows
 from .hex import BOTH_EDGES
 
 if TYPE_CHECKING:
@@ -181,36 +182,6 @@ class _Strategy(Protocol):
     def finish(self, root: Rows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ...
 
 
-class _Puct:
-    """AlphaZero's PUCT, with optional Dirichlet noise in the root prior."""
-
-    def __init__(self, c_puct: float, noise: tuple[float, float] | None) -> None:
-        self.c_puct = c_puct
-        self.noise = noise
-
-    def prior_of(self, logits: torch.Tensor, penalty: torch.Tensor) -> torch.Tensor:
-        return (logits + penalty).softmax(dim=1)
-
-    def prepare(self, tree: Tree, simulations: int, generator: torch.Generator | None) -> None:
-        if self.noise is not None:
-            mix_dirichlet(tree, *self.noise, generator)
-
-    def root_scores(self, rows: Rows, simulation: int) -> torch.Tensor:
-        return self.interior_scores(rows)
-
-    def interior_scores(self, rows: Rows) -> torch.Tensor:
-        import torch
-
-        scale = (self.c_puct * rows.node_visits.sqrt()).unsqueeze(1)
-        return torch.addcdiv(rows.values() + rows.penalty, rows.prior * scale, rows.visits + 1.0)
-
-    def finish(self, root: Rows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        policy = root.visits / root.visits.sum(dim=1, keepdim=True)
-        # Ties in visits go to the better value: (q + 1) / 4 < 1 never outweighs a visit.
-        score = root.visits + (root.values() + 1.0) / 4.0 + root.penalty
-        return policy, score.argmax(dim=1), root.node_value
-
-
 def _strategy(config: SearchConfig) -> _Strategy:
     if config.algorithm == "gumbel":
         return GumbelStrategy(
@@ -220,7 +191,7 @@ def _strategy(config: SearchConfig) -> _Strategy:
     noise = None if alpha is None or fraction == 0 else (alpha, fraction)
     if config.algorithm == "regularized":
         return RegularizedStrategy(config.c_puct, noise)
-    return _Puct(config.c_puct, noise)
+    return PuctStrategy(config.c_puct, noise)
 
 
 def search(
