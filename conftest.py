@@ -21,6 +21,7 @@ import importlib
 import inspect
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -219,6 +220,18 @@ def _names_imported_from_outside(module: ModuleType) -> set[str]:
             if isinstance(child, ast.stmt | ast.excepthandler)
         )
     return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the programs the tests start be interrupted as from a terminal.
+
+    A test run started in the background (``nohup``, ``&`` in a script) ignores SIGINT, and
+    every program it starts inherits that: tests that press Ctrl-C on a child would see it
+    ignored. A handler of our own is reset to the default in each child, an ignored signal is
+    not, so the run takes Python's usual one.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
