@@ -76,7 +76,8 @@ def play_match(
     ``a`` moves first in the first ``ceil(games / 2)`` games, ``b`` in the others.
 
     Args:
-        a, b: the agents.
+        a: one agent (the first of ``MatchResult.names``).
+        b: the other agent.
         size: side of the board.
         games: how many games (at least 1; even to give both agents the same colours).
         device: where boards live and agents are asked to act.
