@@ -1,7 +1,7 @@
 """``rl study`` end to end: a real xpmanager grid of real training runs, an arena, a report.
 
-These need overseer-xpmanager (the ``study`` extra): they run in the ``torch`` session, where
-every package of the workspace is installed, and skip where it is missing.
+These need overseer-xpmanager (the ``study`` extra) and overseer-instruments: they run in the
+``torch`` session, where every package of the workspace is installed, and skip elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("overseer_xpmanager")
+pytest.importorskip("overseer_instruments")  # each run is measured by --train-rate
 pytestmark = pytest.mark.torch
 
 TINY_STUDY = [
@@ -34,7 +35,9 @@ TINY_STUDY = [
     "10",
     "-j",
     "2",
-]
+    "-O=--train-rate",
+    "-O=--rate-interval=0.2",
+]  # the default flags are --train-rate alone; a short window gives the tiny runs a rate
 
 
 def _study(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -58,6 +61,7 @@ def test_a_study_trains_rates_reports_and_reuses_its_runs(tmp_path: Path) -> Non
     for run in runs:
         assert run["elo_low"] <= run["elo"] <= run["elo_high"]
         assert run["flops"] > 0
+        assert run["train_rate"] > 0  # the overseer's rate instrument measured the run
         assert (store / "xps" / run["sig"]).is_dir()
     assert (store / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "arena, 3x3" in first.stdout

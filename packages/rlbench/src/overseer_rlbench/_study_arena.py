@@ -69,6 +69,7 @@ def rate_size(
             elo=ratings.of(run["alias"]),
             elo_low=float(ratings.low[ratings.names.index(run["alias"])]),
             elo_high=float(ratings.high[ratings.names.index(run["alias"])]),
+            train_rate=run.get("rate"),
         )
         for run, checkpoint in zip(runs, checkpoints, strict=True)
     ]

@@ -13,14 +13,18 @@ __all__ = ["fit_and_draw", "results_table"]
 
 
 def results_table(results: Sequence[RunResult]) -> str:
-    """One line per run: signature, arguments, steps, rate, compute and Elo with interval."""
+    """One line per run: signature, arguments, steps, rate, compute and Elo with interval.
+
+    The rate is the median the overseer's train-rate instrument measured, else the samples
+    over the training time.
+    """
     header = (
         f"{'sig':<12}  {'alias':<18} {'size':>4} {'preset':<6} {'samples':>8} {'steps':>6} "
-        f"{'samples/s':>9} {'flops':>8}  {'elo':>6}  95% interval"
+        f"{'items/s':>9} {'flops':>8}  {'elo':>6}  95% interval"
     )
     lines = [header]
     for r in sorted(results, key=lambda r: (r.size, r.flops)):
-        rate = r.samples / r.seconds if r.seconds > 0 else float("nan")
+        rate = r.train_rate or (r.samples / r.seconds if r.seconds > 0 else float("nan"))
         lines.append(
             f"{r.sig:<12}  {r.alias[:18]:<18} {r.size:>4} {r.preset:<6} {r.samples:>8} "
             f"{r.steps:>6} {rate:>9.4g} {r.flops:>8.3g}  {r.elo:>6.0f}  "
@@ -50,8 +54,6 @@ def fit_and_draw(
         print(f"rl study: no frontier fit: {error}")
     else:
         print(f"\nfrontier fit (Elo against training FLOPs):\n{frontier_table(fit)}")
-        for note in fit.notes:
-            print(f"  note: {note}")
     png = plot_frontier(points, fit, store / "frontier.png")
     print(f"rl study: frontier plot in {png}")
     if fit is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -26,7 +27,7 @@ from typing import Any
 from .errors import MissingExtraError, RLBenchError
 from .study.spec import STUDY_ENV, StudySpec
 
-__all__ = ["RunResult", "add_study_arguments", "study_command"]
+__all__ = ["RunResult", "add_study_arguments", "median_train_rate", "study_command"]
 
 PROJECT = "overseer_rlbench.study"
 GRID = "scaling"
@@ -41,6 +42,8 @@ class RunResult:
         size, preset, samples: its arguments.
         steps: learner steps; ``flops`` its training compute.
         elo, elo_low, elo_high: its rating and 95% interval (random play is 0).
+        train_rate: median learner samples/s that the overseer's ``--train-rate`` measured
+            (``None`` when the run was not measured).
     """
 
     sig: str
@@ -54,6 +57,7 @@ class RunResult:
     elo: float
     elo_low: float
     elo_high: float
+    train_rate: float | None = None
 
 
 def add_study_arguments(
@@ -86,7 +90,10 @@ def add_study_arguments(
         action="append",
         default=[],
         metavar="FLAG",
-        help="an overseer flag for every run (repeat; e.g. -O=--rate)",
+        help=(
+            "an overseer flag for every run (repeat; default: --train-rate when "
+            "overseer-instruments is installed)"
+        ),
     )
 
 
@@ -105,7 +112,7 @@ def study_command(args: argparse.Namespace) -> int:
     )
     store = Path(args.store).resolve()
     with _study_environment(store, spec):
-        status = _run_grid(args.jobs, args.overseer)
+        status = _run_grid(args.jobs, args.overseer or _default_instruments())
         if status != 0:
             return status
         results = rate_runs(store, spec, games=args.games, device=args.device, seed=args.seed)
@@ -123,6 +130,15 @@ def _check_choices(sizes: list[int], presets: list[str]) -> None:
     small = [size for size in sizes if size < 2]
     if small:
         raise RLBenchError(f"board size {small[0]} is too small: use sizes of 2 or more")
+
+
+def _default_instruments() -> list[str]:
+    """The standard rate instrument on every run, when it is installed."""
+    try:
+        import overseer_instruments  # noqa: F401  (only whether it imports)
+    except ImportError:
+        return []
+    return ["--train-rate"]
 
 
 def _require_xpmanager() -> None:
@@ -155,7 +171,9 @@ def _run_grid(jobs: int, overseer_flags: list[str]) -> int:
     from overseer_xpmanager.cli import main as xp_main
 
     flags = [f"-O={flag}" for flag in overseer_flags]
-    argv = ["-P", PROJECT, "grid", GRID, "-j", str(jobs), "-i", "0.02", *flags]
+    # A terminal redraws the table in place; a log gets a table every 15 s, not every second.
+    minutes = "0.02" if sys.stdout.isatty() else "0.25"
+    argv = ["-P", PROJECT, "grid", GRID, "-j", str(jobs), "-i", minutes, *flags]
     print(f"rl study: suite xp {' '.join(argv)}", flush=True)
     status = xp_main(argv)
     if status != 0:
@@ -199,7 +217,31 @@ def _finished_runs(store: Path, spec: StudySpec) -> Iterator[dict[str, Any]]:
                 f"`OVERSEER_XP_DIR={store} suite xp -P {PROJECT} info {xp.sig} -l`"
             )
             raise RLBenchError(message)
-        yield {**xp.config, "sig": xp.sig, "alias": xp.alias, "checkpoint": found}
+        rate = median_train_rate(xp.events_path)
+        yield {**xp.config, "sig": xp.sig, "alias": xp.alias, "checkpoint": found, "rate": rate}
+
+
+def median_train_rate(events: Path) -> float | None:
+    """The median of the train rates in an XP's ``events.jsonl``, ``None`` without any.
+
+    A line that is not JSON (a run killed while writing it) is skipped.
+    """
+    import statistics
+
+    rates: list[float] = []
+    if not events.is_file():
+        return None
+    with events.open(encoding="utf-8") as lines:
+        for line in lines:
+            if '"rate"' not in line:
+                continue
+            try:
+                data = json.loads(line).get("data")
+            except ValueError:
+                continue
+            if isinstance(data, dict) and data.get("task") == "train" and "rate" in data:
+                rates.append(float(data["rate"]))
+    return statistics.median(rates) if rates else None
 
 
 def _report(store: Path, results: list[RunResult], bootstrap: int, seed: int) -> None:
