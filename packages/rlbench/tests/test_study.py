@@ -66,7 +66,7 @@ def test_a_study_trains_rates_reports_and_reuses_its_runs(tmp_path: Path) -> Non
     assert (store / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "arena, 3x3" in first.stdout
     assert "perfect" in first.stdout  # the solver plays in the arena up to 4x4
-    assert f"suite tui {store}" in first.stdout
+    assert f"suite tui {store}" in first.stdout or f"OVERSEER_XP_DIR={store}" in first.stdout
     checkpoints = sorted(path.name for path in store.glob("xps/*/checkpoint-*.pt"))
 
     again = _study(tmp_path)

@@ -255,4 +255,13 @@ def _report(store: Path, results: list[RunResult], bootstrap: int, seed: int) ->
     temporary.write_text(json.dumps(document, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
     print(f"rl study: results in {path}")
-    print(f"rl study: watch the runs with `suite tui {store}`")
+    print(f"rl study: {_how_to_watch(store)}")
+
+
+def _how_to_watch(store: Path) -> str:
+    """The command that shows the study's runs: the monitor when one is installed."""
+    from importlib.metadata import entry_points
+
+    if any(point.name == "tui" for point in entry_points(group="overseer.commands")):
+        return f"watch the runs with `suite tui {store}`"
+    return f"see the runs with `OVERSEER_XP_DIR={store} suite xp -P {PROJECT} info`"
