@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import permutations
 
 import pytest
@@ -23,15 +22,6 @@ from overseer_rlbench.mcts import SearchConfig
 from overseer_rlbench.network import build_network
 from overseer_rlbench.reference import winner
 from overseer_rlbench.solver import oracle_evaluator
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Big batches on a shared 2-core machine: intra-op threads fight (10x slower), so one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def played(geometry: HexGeometry, moves: list[list[int]]) -> HexState:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
@@ -13,15 +11,6 @@ from overseer_rlbench.errors import IllegalActionError
 from overseer_rlbench.hex import HexGeometry, HexState
 from overseer_rlbench.reference import winner as reference_winner
 from overseer_rlbench.solver import SolverAgent
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Big batches on a shared 2-core machine: intra-op threads fight (10x slower), so one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 class LowestCellAgent:
