@@ -40,16 +40,16 @@ def rate_size(
     """
     from .agents import network_agent
     from .arena import round_robin
-    from .checkpoint import load_agent_network, load_checkpoint
+    from .checkpoint import load_checkpoint, network_of
     from .ratings import fit_bradley_terry
     from .scaling import RunResult
 
     if not runs:
         return []
     agents = _reference_agents(size, seed)
-    checkpoints = [load_checkpoint(run["checkpoint"]) for run in runs]
-    for run in runs:
-        model, _ = load_agent_network(run["checkpoint"], device)
+    checkpoints = [load_checkpoint(run["checkpoint"], device) for run in runs]
+    for run, checkpoint in zip(runs, checkpoints, strict=True):
+        model = network_of(checkpoint, device)
         agents.append(
             network_agent(model, name=run["alias"], simulations=ARENA_SIMULATIONS, seed=seed)
         )

@@ -37,6 +37,7 @@ __all__ = [
     "load_agent_network",
     "load_checkpoint",
     "load_model_state",
+    "network_of",
     "save_checkpoint",
 ]
 
@@ -190,10 +191,19 @@ def load_agent_network(
         CheckpointError: the file cannot be read, or its weights do not fit its network.
     """
     checkpoint = load_checkpoint(path, device)
+    return network_of(checkpoint, device), checkpoint.size
+
+
+def network_of(checkpoint: Checkpoint, device: torch.device | str = "cpu") -> torch.nn.Module:
+    """The network a loaded checkpoint holds, on ``device`` in eval mode.
+
+    Raises:
+        CheckpointError: its weights do not fit its network.
+    """
     model = build_network(checkpoint.size, checkpoint.shape).to(device)
     load_model_state(model, checkpoint)
     model.eval()
-    return model, checkpoint.size
+    return model
 
 
 def load_model_state(model: torch.nn.Module, checkpoint: Checkpoint) -> None:
