@@ -6,8 +6,6 @@ from typing import Any
 
 
 def test_package_contract(package_contract: Any, contract_check: str) -> None:
-    entry_points: dict[
-        str, dict[str, str]
-    ] = {}  # none yet: a new one is declared here and in pyproject.toml
+    entry_points = {"overseer.commands": {"tui": "overseer_tui.cli:main"}}
     contract = package_contract("overseer_tui", "overseer-tui", entry_points=entry_points)
     getattr(contract, f"check_{contract_check}")()

@@ -1,0 +1,698 @@
+"""The runs table: one row per run, drawn line by line so that 10,000 runs stay cheap.
+
+Only the rows on screen are ever formatted: ``set_runs`` sorts and filters plain values
+(O(n log n)), and a row's text and strip are built when it scrolls into view, then cached
+until ``update_runs`` names that run again.
+
+::
+
+    table = RunsTable(id="runs")
+    table.set_runs(runs, metrics=["loss"], arg_columns=["lr"], now=clock.now())
+    table.update_runs(source.runs.take_changes(), now=clock.now())  # only those rows repaint
+    table.set_filter("lr>1e-3")  # a selector expression, or plain text
+
+The app reacts to ``RunsTable.CursorMoved`` (show that run's log) and
+``RunsTable.SelectionChanged`` (plot those runs in colour ``table.color_of(sig)``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from .errors import SelectorError
+from .format import format_age, format_duration, format_number, format_percent
+from .model import Run, RunStatus
+from .selector import parse_selectors, select
+from .styles import palette_color, status_style
+
+__all__ = ["Column", "RunsTable", "format_progress", "metric_mode"]
+
+GAP = 2
+"""Blank cells between two columns."""
+SWATCH = "● "
+"""Drawn before the name of a run selected for plotting, in its palette colour."""
+PROGRESS_CELLS = 8
+SIG_CHARACTERS = 8
+_TIME_STEP = 5
+"""Seconds: ages and ETAs of unchanged rows are formatted again when the clock crosses one."""
+_SELECTOR_CHARACTERS = "=<>*"
+_STATUS_ORDER = {
+    RunStatus.RUNNING: 0,
+    RunStatus.PENDING: 1,
+    RunStatus.FAILED: 2,
+    RunStatus.CANCELLED: 3,
+    RunStatus.COMPLETED: 4,
+    RunStatus.UNKNOWN: 5,
+}
+
+SortKey = tuple[int, Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: ``width`` is the most cells it may take (less when its content is short)."""
+
+    key: str
+    title: str
+    width: int
+    align: str = "left"
+
+
+@dataclass(frozen=True)
+class _GroupHeader:
+    label: str
+
+
+@dataclass(frozen=True)
+class _Layout:
+    widths: tuple[int, ...]
+    fixed_width: int  # status and name stay put while the other columns scroll sideways
+    total_width: int
+
+
+def metric_mode(name: str) -> Literal["min", "max"]:
+    """Whether the best value of metric ``name`` is its minimum (losses, errors) or maximum."""
+    lowered = name.lower()
+    return "min" if "loss" in lowered or "err" in lowered else "max"
+
+
+def format_progress(done: float, total: float, eta: float | None = None) -> str:
+    """A progress bar text.
+
+    Example:
+        >>> format_progress(4, 8)
+        '▕████░░░░▏ 50%'
+    """
+    fraction = min(1.0, max(0.0, done / total)) if total > 0 else 0.0
+    full = round(fraction * PROGRESS_CELLS)
+    bar = "█" * full + "░" * (PROGRESS_CELLS - full)
+    text = f"▕{bar}▏{format_percent(fraction):>4}"
+    return f"{text} {format_duration(eta)}" if eta is not None else text
+
+
+def _build_columns(metrics: Sequence[str], arg_columns: Sequence[str]) -> list[Column]:
+    # What tells runs apart comes first: the arguments that differ, then progress and
+    # metrics; age and signature, the same for a grid's runs, come last.
+    columns = [Column("status", "status", 9), Column("name", "name", 28)]
+    columns.extend(Column(f"arg:{name}", name, 16, "right") for name in arg_columns)
+    columns += [Column("step", "step", 9, "right"), Column("eta", "eta", 24)]
+    for metric in metrics:
+        columns.append(Column(f"latest:{metric}", metric, 12, "right"))
+        columns.append(Column(f"best:{metric}", f"{metric_mode(metric)} {metric}", 12, "right"))
+    columns += [Column("age", "age", 9, "right"), Column("sig", "sig", SIG_CHARACTERS)]
+    return columns
+
+
+def _argument(run: Run, name: str) -> Any:
+    if name in run.args:
+        return run.args[name]
+    return run.config.get(name)
+
+
+def _column_value(run: Run, key: str, now: float) -> Any:
+    """The raw value of a cell, what sorting compares."""
+    kind, _, name = key.partition(":")
+    if kind == "latest" or kind == "best":
+        series = run.metrics.get(name)
+        if series is None:
+            return None
+        return series.latest if kind == "latest" else series.best(metric_mode(name))
+    if kind == "arg":
+        return _argument(run, name)
+    if key == "status":
+        return _STATUS_ORDER.get(run.status, len(_STATUS_ORDER))
+    if key == "age":
+        return -run.created  # newest first, and stable while the clock moves
+    if key == "step":
+        return run.step
+    if key == "eta":
+        return run.eta(now)
+    return run.name if key == "name" else run.sig
+
+
+def _sort_key(value: Any) -> SortKey | None:
+    """A key that orders numbers before text; None (sorted last) for missing values and NaN."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return (0, float(value))
+    if isinstance(value, (int, float)):
+        return None if math.isnan(value) else (0, float(value))
+    return (1, str(value).lower())
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_number(value)
+    return str(value)
+
+
+def _cell_text(run: Run, key: str, now: float) -> str:
+    if key == "status":
+        return str(run.status.value).lower()
+    if key == "age":
+        return format_age(now - run.created)
+    if key == "eta":
+        if run.progress is None:
+            return "-"
+        done, total = run.progress
+        return format_progress(done, total, run.eta(now) if run.ended is None else None)
+    if key == "sig":
+        return run.sig[:SIG_CHARACTERS]  # enough to tell runs apart, and to type as a selector
+    return _format_value(_column_value(run, key, now))
+
+
+def _fit(text: str, width: int, align: str) -> str:
+    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+    padding = " " * (width - length)
+    return padding + text if align == "right" else text + padding
+
+
+class RunsTable(ScrollView, can_focus=True):
+    """A table of runs: sort, filter, group, and pick the runs to plot.
+
+    Keys: up/down/j/k move, pageup/pagedown/home/end jump, space selects the run under the
+    cursor for plotting, ``s`` sorts by the next column, ``S`` reverses, ``g`` groups by
+    the next differing argument.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home", "cursor_first", "First", show=False),
+        Binding("end", "cursor_last", "Last", show=False),
+        Binding("space", "toggle_selected", "Plot"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse"),
+        Binding("g", "cycle_group", "Group"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "runs-table--header",
+        "runs-table--cursor",
+        "runs-table--group",
+    }
+    DEFAULT_CSS = """
+    RunsTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+    }
+    RunsTable > .runs-table--header { text-style: bold; background: $panel; }
+    RunsTable > .runs-table--group { text-style: bold; color: $text-accent; }
+    RunsTable > .runs-table--cursor { background: $block-cursor-blurred-background; }
+    RunsTable:focus > .runs-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    """
+
+    class CursorMoved(Message):
+        """The cursor landed on another run (None when the table is empty)."""
+
+        def __init__(self, run: Run | None) -> None:
+            self.run = run
+            super().__init__()
+
+    class SelectionChanged(Message):
+        """The runs selected for plotting changed; their order gives their colours."""
+
+        def __init__(self, sigs: list[str]) -> None:
+            self.sigs = sigs
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.selected: list[str] = []
+        self.filter_error: str | None = None
+        self._sort_key = "age"
+        self._sort_reverse = False
+        self._filter_text = ""
+        self._group_by: str | None = None
+        self._runs: dict[str, Run] = {}
+        self._columns = _build_columns((), ())
+        self._arg_columns: list[str] = []
+        self._now = 0.0
+        self._rows: list[Run | _GroupHeader] = []
+        self._run_rows: list[int] = []  # row index of each run row, in display order
+        self._position: dict[str, int] = {}  # sig -> index into _run_rows
+        self._order_tokens: dict[str, tuple[Any, ...]] = {}
+        self._cursor = 0
+        self._cursor_sig: str | None = None
+        self._colors: dict[str, int] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}
+        self._haystacks: dict[str, str] = {}
+        self._strips: LRUCache[str, tuple[tuple[Any, ...], Strip]] = LRUCache(1024)
+        self._layout: _Layout | None = None
+        self._layout_key: tuple[Any, ...] = ()
+        self._version = 0  # bumped whenever a row's content or the row order changes
+
+    # -- public state -------------------------------------------------------------------
+
+    @property
+    def cursor_run(self) -> Run | None:
+        """The run under the cursor."""
+        if not self._run_rows:
+            return None
+        row = self._rows[self._run_rows[self._cursor]]
+        return row if isinstance(row, Run) else None
+
+    def visible_runs(self) -> list[Run]:
+        """The runs shown (those the filter keeps), top to bottom."""
+        return [row for row in self._rows if isinstance(row, Run)]
+
+    @property
+    def sort_key(self) -> str:
+        """The key of the column rows are sorted by."""
+        return self._sort_key
+
+    @sort_key.setter
+    def sort_key(self, key: str) -> None:
+        self._sort_key = key
+        self._rebuild()
+
+    @property
+    def sort_reverse(self) -> bool:
+        """Largest first when True; missing values stay last either way."""
+        return self._sort_reverse
+
+    @sort_reverse.setter
+    def sort_reverse(self, reverse: bool) -> None:
+        self._sort_reverse = reverse
+        self._rebuild()
+
+    @property
+    def filter_text(self) -> str:
+        """Rows kept: text found in name/sig/args, or a selector expression (``lr>1e-3``)."""
+        return self._filter_text
+
+    @filter_text.setter
+    def filter_text(self, text: str) -> None:
+        self._filter_text = text.strip()
+        self._rebuild()
+
+    def set_filter(self, text: str) -> None:
+        """Keep the rows that match ``text`` (see ``filter_text``); empty shows every run."""
+        self.filter_text = text
+
+    @property
+    def group_by(self) -> str | None:
+        """The argument whose values split the rows into groups, or None."""
+        return self._group_by
+
+    @group_by.setter
+    def group_by(self, name: str | None) -> None:
+        self._group_by = name
+        self._rebuild()
+
+    def color_of(self, sig: str) -> int | None:
+        """The palette index of a selected run (its place in ``selected``), else None."""
+        return self._colors.get(sig)
+
+    def select_only(self, sigs: Sequence[str]) -> None:
+        """Select exactly ``sigs`` (known runs only), in that order, for plotting."""
+        chosen = list(dict.fromkeys(sig for sig in sigs if sig in self._runs))
+        if chosen == self.selected:
+            return
+        touched = set(self.selected) | set(chosen)
+        self.selected = chosen
+        self._colors = {sig: index for index, sig in enumerate(chosen)}
+        self._refresh_sigs(touched)
+        self.post_message(self.SelectionChanged(list(chosen)))
+
+    # -- data -----------------------------------------------------------------------------
+
+    def set_runs(
+        self,
+        runs: Sequence[Run],
+        *,
+        metrics: Sequence[str],
+        arg_columns: Sequence[str],
+        now: float,
+    ) -> None:
+        """Show ``runs`` (a full refresh); selection, cursor and sort are kept where possible."""
+        self._runs = {run.sig: run for run in runs}
+        self._columns = _build_columns(metrics, arg_columns)
+        self._arg_columns = list(arg_columns)
+        keys = {column.key for column in self._columns}
+        if self._sort_key not in keys:
+            self._sort_key = "age"
+        if self._group_by is not None and self._group_by not in self._arg_columns:
+            self._group_by = None
+        self._now = now
+        self._forget_cells()
+        self._rebuild()
+        if any(sig not in self._runs for sig in self.selected):
+            self.select_only(self.selected)
+
+    def update_runs(self, sigs: Iterable[str], now: float) -> None:
+        """Repaint the rows of ``sigs`` (runs already shown; new runs need ``set_runs``).
+
+        Rows move only when a run's sort value, group or filter match changed. Once the clock
+        crosses a few seconds, every row's age and ETA are formatted again.
+        """
+        changed = [sig for sig in sigs if sig in self._runs]
+        clock_moved = int(now) // _TIME_STEP != int(self._now) // _TIME_STEP
+        self._now = now
+        if clock_moved:
+            self._forget_cells()
+        for sig in changed:
+            self._cells.pop(sig, None)
+            self._haystacks.pop(sig, None)
+            self._strips.discard(sig)
+        self._version += 1
+        if (clock_moved and self._sort_key == "eta") or any(
+            self._order_token(self._runs[sig]) != self._order_tokens.get(sig) for sig in changed
+        ):
+            self._rebuild()
+            return
+        old_widths = self._layout.widths if self._layout else None
+        if clock_moved or self._compute_layout().widths != old_widths:
+            self.refresh()
+        else:
+            self._refresh_sigs(changed)
+
+    def _forget_cells(self) -> None:
+        self._cells.clear()
+        self._haystacks.clear()
+        self._strips.clear()
+        self._version += 1
+
+    # -- ordering -------------------------------------------------------------------------
+
+    def _order_token(self, run: Run) -> tuple[Any, ...]:
+        """What decides a run's place: if it is unchanged, only its row needs a repaint."""
+        group = _sort_key(_argument(run, self._group_by)) if self._group_by else None
+        return (self._sort_key_of(run), group, self._matches_text(run))
+
+    def _sort_key_of(self, run: Run) -> SortKey | None:
+        return _sort_key(_column_value(run, self._sort_key, self._now))
+
+    def _matches_text(self, run: Run) -> bool:
+        if not self._filter_text or self._uses_selectors():
+            return True
+        haystack = self._haystacks.get(run.sig)
+        if haystack is None:
+            words = [run.name, run.sig, *(f"{key}={value}" for key, value in run.args.items())]
+            haystack = self._haystacks[run.sig] = " ".join(words).lower()
+        return self._filter_text.lower() in haystack
+
+    def _uses_selectors(self) -> bool:
+        return any(character in self._filter_text for character in _SELECTOR_CHARACTERS)
+
+    def _filtered_runs(self) -> list[Run]:
+        runs = list(self._runs.values())
+        self.filter_error = None
+        if not self._filter_text:
+            return runs
+        if not self._uses_selectors():
+            return [run for run in runs if self._order_tokens[run.sig][2]]
+        try:
+            selectors = parse_selectors(self._filter_text.split())
+        except SelectorError as error:
+            self.filter_error = str(error)
+            return []
+        kept = {run.sig for run in select(runs, selectors)}
+        return [run for run in runs if run.sig in kept]
+
+    def _sorted_runs(self, runs: list[Run]) -> list[Run]:
+        keyed: list[tuple[SortKey, Run]] = []
+        missing: list[Run] = []
+        for run in runs:
+            key = self._order_tokens[run.sig][0]  # computed once per rebuild
+            if key is None:
+                missing.append(run)
+            else:
+                keyed.append((key, run))
+        # Python's sort is stable, also with reverse=True: ties keep discovery order.
+        keyed.sort(key=lambda pair: pair[0], reverse=self._sort_reverse)
+        return [run for _, run in keyed] + missing
+
+    def _grouped_rows(self, runs: list[Run]) -> list[Run | _GroupHeader]:
+        if self._group_by is None:
+            return list(runs)
+        name = self._group_by
+        groups: dict[SortKey | None, list[Run]] = {}
+        labels: dict[SortKey | None, str] = {}
+        for run in runs:
+            value = _argument(run, name)
+            key = _sort_key(value)
+            groups.setdefault(key, []).append(run)
+            labels.setdefault(key, _format_value(value))
+        present = sorted(key for key in groups if key is not None)
+        ordered: list[SortKey | None] = [*present, None] if None in groups else [*present]
+        rows: list[Run | _GroupHeader] = []
+        for key in ordered:
+            members = groups[key]
+            count = f"{len(members)} run" + ("s" if len(members) != 1 else "")
+            rows.append(_GroupHeader(f"▾ {name} = {labels[key]}  ({count})"))
+            rows.extend(members)
+        return rows
+
+    def _rebuild(self) -> None:
+        """Filter, sort and group every run, then repaint (O(n log n), no text formatting)."""
+        self._order_tokens = {sig: self._order_token(run) for sig, run in self._runs.items()}
+        self._rows = self._grouped_rows(self._sorted_runs(self._filtered_runs()))
+        self._run_rows = [index for index, row in enumerate(self._rows) if isinstance(row, Run)]
+        self._position = {}
+        for position, index in enumerate(self._run_rows):
+            row = self._rows[index]
+            assert isinstance(row, Run)
+            self._position[row.sig] = position
+        width = self._layout.total_width if self._layout else 0
+        self.virtual_size = Size(width, len(self._rows) + 1)
+        self._version += 1
+        self._restore_cursor()
+        self.refresh()
+
+    # -- cursor and selection ---------------------------------------------------------------
+
+    def _restore_cursor(self) -> None:
+        if self._cursor_sig in self._position:
+            self._cursor = self._position[self._cursor_sig]
+        self._move_cursor(self._cursor)
+
+    def _move_cursor(self, position: int) -> None:
+        old_sig = self._cursor_sig
+        self._cursor = max(0, min(position, len(self._run_rows) - 1))
+        run = self.cursor_run
+        self._cursor_sig = run.sig if run else None
+        if self._cursor_sig != old_sig:
+            self._refresh_sigs(sig for sig in (old_sig, self._cursor_sig) if sig is not None)
+            self.post_message(self.CursorMoved(run))
+        self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        if not self._run_rows or not self.is_mounted:
+            return
+        index = self._run_rows[self._cursor]
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        if self._cursor == 0:
+            self.scroll_to(y=0, animate=False)  # show the first group's header too
+        elif index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + visible:
+            self.scroll_to(y=index - visible + 1, animate=False)
+
+    def _page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def _position_near_row(self, row_index: int) -> int:
+        """The position of the first run row at or after ``row_index``."""
+        return min(bisect.bisect_left(self._run_rows, row_index), len(self._run_rows) - 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        if self._run_rows:
+            row = self._run_rows[self._cursor] - self._page_rows()
+            self._move_cursor(min(self._cursor - 1, self._position_near_row(row)))
+
+    def action_cursor_page_down(self) -> None:
+        if self._run_rows:
+            row = self._run_rows[self._cursor] + self._page_rows()
+            self._move_cursor(max(self._cursor + 1, self._position_near_row(row)))
+
+    def action_cursor_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_cursor_last(self) -> None:
+        self._move_cursor(len(self._run_rows) - 1)
+
+    def action_toggle_selected(self) -> None:
+        run = self.cursor_run
+        if run is None:
+            return
+        if run.sig in self._colors:
+            self.select_only([sig for sig in self.selected if sig != run.sig])
+        else:
+            self.select_only([*self.selected, run.sig])
+
+    def action_cycle_sort(self) -> None:
+        keys = [column.key for column in self._columns]
+        index = keys.index(self._sort_key) if self._sort_key in keys else -1
+        self.sort_key = keys[(index + 1) % len(keys)]
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self._sort_reverse
+
+    def action_cycle_group(self) -> None:
+        choices: list[str | None] = [None, *self._arg_columns]
+        index = choices.index(self._group_by) if self._group_by in choices else 0
+        self.group_by = choices[(index + 1) % len(choices)]
+
+    def on_click(self, event: events.Click) -> None:
+        """Move the cursor to the clicked run."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        row_index = round(self.scroll_y) + offset.y - 1
+        if row_index < len(self._rows) and isinstance(run := self._rows[row_index], Run):
+            self._move_cursor(self._position[run.sig])
+
+    def notify_style_update(self) -> None:
+        """Drop the strips drawn with the old styles (theme change, focus change)."""
+        super().notify_style_update()
+        self._strips.clear()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _refresh_sigs(self, sigs: Iterable[str]) -> None:
+        for sig in sigs:
+            position = self._position.get(sig)
+            if position is not None:
+                self.refresh_line(self._run_rows[position] + 1)
+
+    def refresh_line(self, y: int) -> None:
+        """Repaint virtual line ``y`` (the header is line 0 and never scrolls)."""
+        self.refresh(Region(0, y - round(self.scroll_y), self.size.width, 1))
+
+    def _cells_of(self, run: Run) -> tuple[str, ...]:
+        cells = self._cells.get(run.sig)
+        if cells is None:
+            cells = tuple(_cell_text(run, column.key, self._now) for column in self._columns)
+            self._cells[run.sig] = cells
+        return cells
+
+    def _compute_layout(self) -> _Layout:
+        """Column widths from the titles and the rows on screen, each capped."""
+        top, height = round(self.scroll_y), self.size.height
+        key = (top, height, self._version, self._sort_key, self._sort_reverse)
+        if self._layout is not None and key == self._layout_key:
+            return self._layout
+        widths = [
+            cell_len(column.title) + (column.key == self._sort_key) for column in self._columns
+        ]
+        for row in self._rows[top : top + max(0, height - 1)]:
+            if isinstance(row, Run):
+                for index, text in enumerate(self._cells_of(row)):
+                    widths[index] = max(widths[index], cell_len(text))
+        capped = [
+            min(width, column.width) for width, column in zip(widths, self._columns, strict=True)
+        ]
+        capped[1] += cell_len(SWATCH)  # the name column holds the selection swatch
+        fixed = sum(capped[:2]) + 2 * GAP
+        total = sum(capped) + GAP * len(capped)
+        self._layout = _Layout(tuple(capped), fixed, total)
+        self._layout_key = key
+        return self._layout
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        layout = self._compute_layout()
+        if layout.total_width != self.virtual_size.width:
+            self.virtual_size = Size(layout.total_width, len(self._rows) + 1)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        layout = self._compute_layout()
+        if y == 0:
+            return self._scroll_sideways(self._header_strip(layout), layout)
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(self.size.width, self.rich_style)
+        row = self._rows[index]
+        if isinstance(row, _GroupHeader):
+            style = self.rich_style + self.get_component_rich_style("runs-table--group")
+            text = _fit(row.label, self.size.width, "left")
+            return Strip([Segment(text, style)], self.size.width)
+        return self._scroll_sideways(self._run_strip(row, layout), layout)
+
+    def _scroll_sideways(self, strip: Strip, layout: _Layout) -> Strip:
+        width, scroll_x = self.size.width, round(self.scroll_x)
+        if scroll_x == 0 or layout.fixed_width >= width:
+            return strip.crop_extend(0, width, self.rich_style)
+        start = layout.fixed_width + scroll_x
+        moving = strip.crop_extend(start, start + width - layout.fixed_width, self.rich_style)
+        return Strip.join([strip.crop(0, layout.fixed_width), moving])
+
+    def _header_strip(self, layout: _Layout) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("runs-table--header")
+        segments: list[Segment] = []
+        for column, width in zip(self._columns, layout.widths, strict=True):
+            title = column.title
+            if column.key == self._sort_key:
+                title += "▼" if self._sort_reverse else "▲"
+            if column.key == "name":
+                title = " " * cell_len(SWATCH) + title
+            segments.append(Segment(_fit(title, width, column.align) + " " * GAP, style))
+        return Strip(segments, layout.total_width)
+
+    def _run_strip(self, run: Run, layout: _Layout) -> Strip:
+        is_cursor = run.sig == self._cursor_sig
+        color = self._colors.get(run.sig)
+        key = (layout.widths, is_cursor, color, self.has_focus)
+        cached = self._strips.get(run.sig)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = self._build_run_strip(run, layout, is_cursor, color)
+        self._strips[run.sig] = (key, strip)
+        return strip
+
+    def _build_run_strip(
+        self, run: Run, layout: _Layout, is_cursor: bool, color: int | None
+    ) -> Strip:
+        row_style = self.rich_style
+        if is_cursor:
+            row_style += self.get_component_rich_style("runs-table--cursor")
+        gap = Segment(" " * GAP, row_style)
+        segments: list[Segment] = []
+        cells = self._cells_of(run)
+        for column, width, text in zip(self._columns, layout.widths, cells, strict=True):
+            if column.key == "name":
+                swatch_style = Style(color=palette_color(color)) if color is not None else None
+                segments.append(
+                    Segment(SWATCH if color is not None else "  ", row_style + swatch_style)
+                )
+                width -= cell_len(SWATCH)
+            style = row_style
+            if column.key == "status":
+                style += Style.parse(status_style(run.status))
+            segments.extend((Segment(_fit(text, width, column.align), style), gap))
+        return Strip(segments, layout.total_width)
