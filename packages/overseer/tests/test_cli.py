@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 Run = Callable[..., Any]
 
@@ -87,3 +91,19 @@ def test_a_broken_installed_instrument_is_named_with_its_fix(
     assert len(warning) == 1
     assert "pip install 'brokenplugin'" in warning[0]
     assert "Traceback" not in done.stderr
+
+
+def test_dash_without_the_monitor_says_what_to_install(tmp_path: Path) -> None:
+    from importlib.metadata import entry_points
+
+    if any(point.name == "tui" for point in entry_points(group="overseer.commands")):
+        pytest.skip("overseer-tui is installed: its tests drive `overseer --dash` in tmux")
+    script = tmp_path / "train.py"
+    script.write_text("print('ran')\n")
+    command = [sys.executable, "-m", "overseer", "--dash", str(script)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "overseer: error: --dash shows the run in overseer-tui: pip install overseer-tui"
+    )
+    assert "ran" not in done.stdout  # the script did not run without its view

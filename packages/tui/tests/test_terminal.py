@@ -72,3 +72,13 @@ def _wait_until_exited(terminal: Terminal, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"the monitor did not quit; the screen:\n{terminal.screen()}")
+
+
+def test_overseer_dash_shows_the_script_live(terminal: Terminal, train_script: Path) -> None:
+    command = [sys.executable, "-m", "overseer", "--dash", str(train_script), "0.1"]
+    terminal.start(command, cwd=train_script.parent)
+    screen = terminal.wait_for("completed")
+    assert "train.py" in screen
+    assert "loss" in screen
+    terminal.press("q")
+    _wait_until_exited(terminal)

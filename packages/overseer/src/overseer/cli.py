@@ -3,6 +3,10 @@
 Also ``overseer [OPTIONS] -m module[:function] ARGS...``, ``python -m overseer ...`` and
 ``suite run ...``. Options come before the script; ``overseer --help`` lists every
 instrument found (voirfile and installed packages) with its flags.
+
+``overseer --dash [OPTIONS] script.py ARGS...`` shows what the script gives, live, in the
+monitor of overseer-tui (the same view as ``suite tui -- script.py``), as ``voir --dash``
+does.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ __all__ = ["command", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the overseer command line and return its exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    if DASH in _options_part(arguments):
+        arguments.remove(DASH)
+        return _dash(arguments)
     try:
         overseer = Overseer(_find_instruments(arguments))
         overseer._parser.epilog = _describe(overseer)
@@ -35,6 +42,33 @@ def main(argv: list[str] | None = None) -> int:
     except OverseerError as error:
         print(f"overseer: error: {error}", file=sys.stderr)
         return 2
+
+
+DASH = "--dash"
+
+
+def _options_part(arguments: list[str]) -> list[str]:
+    """The words before the script (or ``-m``): the overseer's own options."""
+    for index, word in enumerate(arguments):
+        if word.startswith("-m") or (word.endswith(".py") and Path(word).is_file()):
+            return arguments[:index]
+    return arguments
+
+
+def _dash(arguments: list[str]) -> int:
+    """Run the script under a child overseer and watch it in the ``tui`` command's monitor.
+
+    The monitor is found as every command of the suite is, by its entry point.
+    """
+    from importlib.metadata import entry_points
+
+    found = [point for point in entry_points(group="overseer.commands") if point.name == "tui"]
+    if not found:
+        message = "overseer: error: --dash shows the run in overseer-tui: pip install overseer-tui"
+        print(message, file=sys.stderr)
+        return 2
+    status = found[0].load()(["--", *arguments])
+    return int(status or 0)
 
 
 def command(argv: list[str]) -> int:
