@@ -4,20 +4,25 @@
 ``overseer.runner.run_commands``, and records their entries in an XP store laid out as the
 XP manager lays it out (``xps/<sig>/argv.json, meta.json, job.json, events.jsonl``, a grid).
 ``terminal`` starts a program in a detached tmux session and reads the screen a person sees.
+``drive_app`` runs a Textual app headless and hands its pilot to a test's coroutine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 
 TRAIN_SCRIPT = """\
 import sys
@@ -201,3 +206,27 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         yield term
     finally:
         term.close()
+
+
+DriveApp = Callable[[App[Any], tuple[int, int], Callable[[Pilot[Any]], Awaitable[None]]], None]
+
+
+def _drive(
+    app: App[Any], size: tuple[int, int], body: Callable[[Pilot[Any]], Awaitable[None]]
+) -> None:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def drive_app() -> DriveApp:
+    """Run an app headless: ``drive_app(app, (width, height), body)`` awaits ``body(pilot)``.
+
+    ``body`` is a coroutine function taking the pilot; it runs once the app has mounted and
+    settled, and the app exits after it.
+    """
+    return _drive

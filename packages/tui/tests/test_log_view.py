@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
@@ -13,6 +13,9 @@ from overseer_tui.log_view import LogView
 from overseer_tui.model import Run
 
 T0 = 1_800_000_000.0
+
+DriveApp = Callable[[App[Any], tuple[int, int], Callable[[Pilot[Any]], Awaitable[None]]], None]
+"""conftest's ``drive_app``: runs ``app`` headless at ``size``, then awaits ``body(pilot)``."""
 
 
 def write(run: Run, text: str, pipe: str = "stdout") -> None:
@@ -41,22 +44,11 @@ class LogApp(App[None]):
         self.log_view.focus()
 
 
-def drive(
-    app: LogApp, size: tuple[int, int], body: Callable[[Pilot[None]], Awaitable[None]]
-) -> None:
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await body(pilot)
-
-    asyncio.run(main())
-
-
 def screen_lines(view: LogView) -> list[str]:
     return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
 
 
-def test_shows_the_tail_and_follows_new_lines() -> None:
+def test_shows_the_tail_and_follows_new_lines(drive_app: DriveApp) -> None:
     run = chatty_run(100)
     app = LogApp(run)
 
@@ -71,10 +63,10 @@ def test_shows_the_tail_and_follows_new_lines() -> None:
         assert screen_lines(view)[-1].endswith("step 100 loss 0.0099")
         assert "101 lines" in screen_lines(view)[0]
 
-    drive(app, (60, 10), body)
+    drive_app(app, (60, 10), body)
 
 
-def test_scrolling_up_pauses_following_and_end_resumes() -> None:
+def test_scrolling_up_pauses_following_and_end_resumes(drive_app: DriveApp) -> None:
     run = chatty_run(100)
     app = LogApp(run)
 
@@ -94,10 +86,10 @@ def test_scrolling_up_pauses_following_and_end_resumes() -> None:
         assert app.log_view.follow
         assert screen_lines(view)[-1].endswith("late line")
 
-    drive(app, (60, 10), body)
+    drive_app(app, (60, 10), body)
 
 
-def test_new_lines_are_found_when_the_log_is_full() -> None:
+def test_new_lines_are_found_when_the_log_is_full(drive_app: DriveApp) -> None:
     run = chatty_run(10_000)
     assert run.log.maxlen == len(run.log)
     app = LogApp(run)
@@ -117,10 +109,10 @@ def test_new_lines_are_found_when_the_log_is_full() -> None:
         await pilot.pause()
         assert [line.text for line in view.lines] == ["after restart"]
 
-    drive(app, (60, 8), body)
+    drive_app(app, (60, 8), body)
 
 
-def test_stderr_lines_carry_a_red_mark() -> None:
+def test_stderr_lines_carry_a_red_mark(drive_app: DriveApp) -> None:
     run = chatty_run(2)
     write(run, "oops", pipe="stderr")
     app = LogApp(run)
@@ -135,10 +127,10 @@ def test_stderr_lines_carry_a_red_mark() -> None:
         assert mark.style.color is not None
         assert mark.style.color.name == "red"
 
-    drive(app, (40, 6), body)
+    drive_app(app, (40, 6), body)
 
 
-def test_v_cycles_the_lowest_level_shown() -> None:
+def test_v_cycles_the_lowest_level_shown(drive_app: DriveApp) -> None:
     run = chatty_run(0)
     for text in ("DEBUG cache warm", "epoch 1", "WARNING: lr high", "ValueError: nan"):
         write(run, text)
@@ -164,10 +156,10 @@ def test_v_cycles_the_lowest_level_shown() -> None:
         with pytest.raises(ValueError, match="use one of"):
             view.level = "loud"
 
-    drive(app, (50, 8), body)
+    drive_app(app, (50, 8), body)
 
 
-def test_search_highlights_matches_and_n_moves_to_the_next() -> None:
+def test_search_highlights_matches_and_n_moves_to_the_next(drive_app: DriveApp) -> None:
     run = chatty_run(0)
     for index in range(60):
         write(run, f"line {index}" + (" nan found" if index in (5, 30, 58) else ""))
@@ -196,10 +188,10 @@ def test_search_highlights_matches_and_n_moves_to_the_next() -> None:
         await pilot.pause()
         assert "search" not in screen_lines(view)[0]
 
-    drive(app, (50, 10), body)
+    drive_app(app, (50, 10), body)
 
 
-def test_show_switches_runs_and_none_shows_a_hint() -> None:
+def test_show_switches_runs_and_none_shows_a_hint(drive_app: DriveApp) -> None:
     first, second = chatty_run(3, "first-run"), chatty_run(2, "second-run")
     app = LogApp(first)
 
@@ -215,4 +207,4 @@ def test_show_switches_runs_and_none_shows_a_hint() -> None:
         assert screen_lines(view)[0] == " no run under the cursor"
         assert screen_lines(view)[1] == ""
 
-    drive(app, (50, 6), body)
+    drive_app(app, (50, 6), body)

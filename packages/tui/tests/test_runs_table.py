@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -15,6 +14,9 @@ from overseer_tui.runs_table import RunsTable, format_progress, metric_mode
 from overseer_tui.styles import PALETTE
 
 NOW = 1_800_000_000.0
+
+DriveApp = Callable[[App[Any], tuple[int, int], Callable[[Pilot[Any]], Awaitable[None]]], None]
+"""conftest's ``drive_app``: runs ``app`` headless at ``size``, then awaits ``body(pilot)``."""
 
 
 def make_run(
@@ -75,17 +77,6 @@ class TableApp(App[None]):
         self.selections.append(message.sigs)
 
 
-def drive(
-    app: TableApp, size: tuple[int, int], body: Callable[[Pilot[None]], Awaitable[None]]
-) -> None:
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await body(pilot)
-
-    asyncio.run(main())
-
-
 def screen_lines(table: RunsTable) -> list[str]:
     """What the table draws, one string per line of the widget."""
     return [table.render_line(y).text for y in range(table.size.height)]
@@ -111,7 +102,7 @@ def cursor_name(table: RunsTable) -> str | None:
     return None
 
 
-def test_rows_show_status_name_numbers_and_newest_first() -> None:
+def test_rows_show_status_name_numbers_and_newest_first(drive_app: DriveApp) -> None:
     runs = [make_run(0, loss=2.5, status="completed"), make_run(1, loss=0.125), make_run(2)]
     app = TableApp(runs)
 
@@ -134,10 +125,10 @@ def test_rows_show_status_name_numbers_and_newest_first() -> None:
         assert status_segment.style.color is not None
         assert app.cursor_moves == ["run-002"]
 
-    drive(app, (120, 10), body)
+    drive_app(app, (120, 10), body)
 
 
-def test_arrow_keys_and_vim_keys_move_the_cursor() -> None:
+def test_arrow_keys_and_vim_keys_move_the_cursor(drive_app: DriveApp) -> None:
     app = TableApp([make_run(index) for index in range(5)])
 
     async def body(pilot: Pilot[None]) -> None:
@@ -162,10 +153,10 @@ def test_arrow_keys_and_vim_keys_move_the_cursor() -> None:
             "run-002",
         ]
 
-    drive(app, (100, 10), body)
+    drive_app(app, (100, 10), body)
 
 
-def test_page_and_home_end_keys_jump_and_scroll() -> None:
+def test_page_and_home_end_keys_jump_and_scroll(drive_app: DriveApp) -> None:
     app = TableApp([make_run(index) for index in range(50)])
 
     async def body(pilot: Pilot[None]) -> None:
@@ -188,10 +179,10 @@ def test_page_and_home_end_keys_jump_and_scroll() -> None:
         assert row_names(table)[0] == "run-049"
         assert cursor_name(table) == "run-049"
 
-    drive(app, (100, 12), body)
+    drive_app(app, (100, 12), body)
 
 
-def test_space_selects_runs_with_palette_swatches_in_selection_order() -> None:
+def test_space_selects_runs_with_palette_swatches_in_selection_order(drive_app: DriveApp) -> None:
     app = TableApp([make_run(index) for index in range(3)])
 
     def swatch_color(table: RunsTable, y: int) -> str | None:
@@ -215,10 +206,10 @@ def test_space_selects_runs_with_palette_swatches_in_selection_order() -> None:
         assert app.selections[-1] == ["0001aaaabbbb"]
         assert len(app.selections) == 3
 
-    drive(app, (100, 8), body)
+    drive_app(app, (100, 8), body)
 
 
-def test_s_sorts_by_the_next_column_and_S_reverses_with_missing_last() -> None:
+def test_s_sorts_by_the_next_column_and_S_reverses_with_missing_last(drive_app: DriveApp) -> None:
     runs = [make_run(0, loss=3.0), make_run(1, loss=1.0), make_run(2), make_run(3, loss=2.0)]
     app = TableApp(runs)
 
@@ -241,10 +232,10 @@ def test_s_sorts_by_the_next_column_and_S_reverses_with_missing_last() -> None:
         assert "loss▼" in screen_lines(table)[0]
         assert row_names(table) == ["run-000", "run-003", "run-001", "run-002"]
 
-    drive(app, (120, 8), body)
+    drive_app(app, (120, 8), body)
 
 
-def test_sorting_is_stable_for_equal_values() -> None:
+def test_sorting_is_stable_for_equal_values(drive_app: DriveApp) -> None:
     runs = [make_run(index, lr=0.1 if index % 2 else 0.01) for index in range(6)]
     app = TableApp(runs)
 
@@ -269,10 +260,10 @@ def test_sorting_is_stable_for_equal_values() -> None:
             "run-004",
         ]
 
-    drive(app, (100, 10), body)
+    drive_app(app, (100, 10), body)
 
 
-def test_g_groups_rows_under_a_header_per_argument_value() -> None:
+def test_g_groups_rows_under_a_header_per_argument_value(drive_app: DriveApp) -> None:
     runs = [make_run(0, lr=0.1), make_run(1, lr=0.01), make_run(2, lr=0.1), make_run(3, lr=None)]
     app = TableApp(runs)
 
@@ -293,10 +284,10 @@ def test_g_groups_rows_under_a_header_per_argument_value() -> None:
         assert app.table.group_by is None  # (another expression: mypy narrowed table's)
         assert "▾" not in "".join(screen_lines(table))
 
-    drive(app, (100, 10), body)
+    drive_app(app, (100, 10), body)
 
 
-def test_filter_keeps_matching_text_or_selector_expressions() -> None:
+def test_filter_keeps_matching_text_or_selector_expressions(drive_app: DriveApp) -> None:
     runs = [make_run(index, lr=0.001 * (index + 1)) for index in range(4)]
     app = TableApp(runs)
 
@@ -315,10 +306,10 @@ def test_filter_keeps_matching_text_or_selector_expressions() -> None:
         assert len(row_names(table)) == 4
         assert table.filter_error is None
 
-    drive(app, (100, 10), body)
+    drive_app(app, (100, 10), body)
 
 
-def test_eta_column_draws_progress_and_metric_best_follows_its_name() -> None:
+def test_eta_column_draws_progress_and_metric_best_follows_its_name(drive_app: DriveApp) -> None:
     app = TableApp([make_run(0, progress=(5, 10)), make_run(1)])
 
     async def body(pilot: Pilot[None]) -> None:
@@ -326,7 +317,7 @@ def test_eta_column_draws_progress_and_metric_best_follows_its_name() -> None:
         assert "▕████░░░░▏ 50%" in rows[1]
         assert "▕" not in rows[0]
 
-    drive(app, (120, 6), body)
+    drive_app(app, (120, 6), body)
     assert metric_mode("val_loss") == "min"
     assert metric_mode("error_rate") == "min"
     assert metric_mode("accuracy") == "max"
@@ -334,7 +325,7 @@ def test_eta_column_draws_progress_and_metric_best_follows_its_name() -> None:
     assert format_progress(1, 4, eta=65) == "▕██░░░░░░▏ 25% 1m05s"
 
 
-def test_wide_tables_scroll_sideways_keeping_status_and_name() -> None:
+def test_wide_tables_scroll_sideways_keeping_status_and_name(drive_app: DriveApp) -> None:
     runs = [make_run(index, loss=1.0) for index in range(3)]
     for run in runs:
         run.args.update({f"option_{letter}": letter * 8 for letter in "abcdef"})
@@ -353,7 +344,7 @@ def test_wide_tables_scroll_sideways_keeping_status_and_name() -> None:
         assert first.split()[:2] == ["running", "run-002"]
         assert "ffffffff" in first
 
-    drive(app, (80, 6), body)
+    drive_app(app, (80, 6), body)
 
 
 class CountingTable(RunsTable):
@@ -374,7 +365,7 @@ class CountingTable(RunsTable):
         return super()._build_run_strip(run, *args)
 
 
-def test_ten_thousand_runs_format_only_the_rows_on_screen() -> None:
+def test_ten_thousand_runs_format_only_the_rows_on_screen(drive_app: DriveApp) -> None:
     runs = [make_run(index, loss=1.0 / (index + 1)) for index in range(10_000)]
     table = CountingTable()
     app = TableApp(runs, table=table)
@@ -394,10 +385,10 @@ def test_ten_thousand_runs_format_only_the_rows_on_screen() -> None:
         assert row_names(table)[0] == "run-9999"
         assert len(set(table.formatted)) <= 72
 
-    drive(app, (120, 24), body)
+    drive_app(app, (120, 24), body)
 
 
-def test_update_runs_repaints_only_the_changed_rows() -> None:
+def test_update_runs_repaints_only_the_changed_rows(drive_app: DriveApp) -> None:
     runs = [make_run(index, loss=1.0) for index in range(6)]
     table = CountingTable()
     app = TableApp(runs, table=table)
@@ -421,10 +412,10 @@ def test_update_runs_repaints_only_the_changed_rows() -> None:
         table.update_runs([], now=NOW + 600)  # nothing changed but the clock: ages move on
         assert "1h ago" in screen_lines(table)[1]
 
-    drive(app, (120, 10), body)
+    drive_app(app, (120, 10), body)
 
 
-def test_cursor_and_selection_survive_a_full_refresh() -> None:
+def test_cursor_and_selection_survive_a_full_refresh(drive_app: DriveApp) -> None:
     runs = [make_run(index) for index in range(4)]
     app = TableApp(runs)
 
@@ -442,10 +433,10 @@ def test_cursor_and_selection_survive_a_full_refresh() -> None:
         assert table.cursor_run is not None
         assert table.cursor_run.name in ("run-000", "run-001")
 
-    drive(app, (100, 8), body)
+    drive_app(app, (100, 8), body)
 
 
-def test_the_header_stays_when_rows_scroll() -> None:
+def test_the_header_stays_when_rows_scroll(drive_app: DriveApp) -> None:
     app = TableApp([make_run(index) for index in range(30)])
 
     async def body(pilot: Pilot[None]) -> None:
@@ -456,10 +447,10 @@ def test_the_header_stays_when_rows_scroll() -> None:
         assert lines[0].split()[:2] == ["status", "name"]
         assert row_names(table)[0] == "run-019"
 
-    drive(app, (100, 8), body)
+    drive_app(app, (100, 8), body)
 
 
-def test_cursor_row_is_highlighted_only_there() -> None:
+def test_cursor_row_is_highlighted_only_there(drive_app: DriveApp) -> None:
     app = TableApp([make_run(index) for index in range(3)])
 
     async def body(pilot: Pilot[None]) -> None:
@@ -471,4 +462,4 @@ def test_cursor_row_is_highlighted_only_there() -> None:
         assert styles[1] is not None
         assert styles[1].bgcolor != cursor.bgcolor
 
-    drive(app, (100, 6), body)
+    drive_app(app, (100, 6), body)

@@ -248,8 +248,9 @@ class MonitorApp(App[None]):
         runs = self.source.runs.runs.values()
         live = sum(1 for run in runs if run.status.value == "RUNNING")
         shown = len(self.table.visible_runs()) if hasattr(self.table, "visible_runs") else None
-        count = f"{len(self.source.runs.runs)} runs"
-        if shown is not None and shown != len(self.source.runs.runs):
+        total = len(self.source.runs.runs)
+        count = f"{total} run" if total == 1 else f"{total} runs"
+        if shown is not None and shown != total:
             count = f"{shown} of {count}"
         metric = self.plot.state.metric or "-"
         parts = [self.source.title, count, f"{live} running", f"plot: {metric}"]

@@ -277,7 +277,9 @@ class LogView(ScrollView, can_focus=True):
     def _header_text(self) -> str:
         if self.run is None:
             return " no run under the cursor"
-        parts = [f" {self.run.name}", f"{len(self._lines)} lines", LEVEL_LABELS[self._level]]
+        count = len(self._lines)
+        lines = "1 line" if count == 1 else f"{count} lines"
+        parts = [f" {self.run.name}", lines, LEVEL_LABELS[self._level]]
         if self._search:
             place = "" if self._current_match is None else f"{self._current_match + 1}/"
             parts.append(f"search {self._search!r}: {place}{len(self._matches)}")

@@ -13,17 +13,16 @@ until ``update_runs`` names that run again.
 
 The app reacts to ``RunsTable.CursorMoved`` (show that run's log) and
 ``RunsTable.SelectionChanged`` (plot those runs in colour ``table.color_of(sig)``).
+The columns and the values and texts of their cells come from ``table_columns``.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -35,157 +34,35 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .errors import SelectorError
-from .format import format_age, format_duration, format_number, format_percent
-from .model import Run, RunStatus
+from .model import Run
 from .selector import parse_selectors, select
 from .styles import palette_color, status_style
+from .table_columns import (
+    Column,
+    GroupHeader,
+    Layout,
+    SortKey,
+    build_columns,
+    cell_text,
+    column_value,
+    fit,
+    format_progress,
+    format_value,
+    metric_mode,
+    run_argument,
+    value_sort_key,
+)
 
+# Column, format_progress and metric_mode live in table_columns; they are re-exported here.
 __all__ = ["Column", "RunsTable", "format_progress", "metric_mode"]
 
 GAP = 2
 """Blank cells between two columns."""
 SWATCH = "● "
 """Drawn before the name of a run selected for plotting, in its palette colour."""
-PROGRESS_CELLS = 8
-SIG_CHARACTERS = 8
 _TIME_STEP = 5
 """Seconds: ages and ETAs of unchanged rows are formatted again when the clock crosses one."""
 _SELECTOR_CHARACTERS = "=<>*"
-_STATUS_ORDER = {
-    RunStatus.RUNNING: 0,
-    RunStatus.PENDING: 1,
-    RunStatus.FAILED: 2,
-    RunStatus.CANCELLED: 3,
-    RunStatus.COMPLETED: 4,
-    RunStatus.UNKNOWN: 5,
-}
-
-SortKey = tuple[int, Any]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: ``width`` is the most cells it may take (less when its content is short)."""
-
-    key: str
-    title: str
-    width: int
-    align: str = "left"
-
-
-@dataclass(frozen=True)
-class _GroupHeader:
-    label: str
-
-
-@dataclass(frozen=True)
-class _Layout:
-    widths: tuple[int, ...]
-    fixed_width: int  # status and name stay put while the other columns scroll sideways
-    total_width: int
-
-
-def metric_mode(name: str) -> Literal["min", "max"]:
-    """Whether the best value of metric ``name`` is its minimum (losses, errors) or maximum."""
-    lowered = name.lower()
-    return "min" if "loss" in lowered or "err" in lowered else "max"
-
-
-def format_progress(done: float, total: float, eta: float | None = None) -> str:
-    """A progress bar text.
-
-    Example:
-        >>> format_progress(4, 8)
-        '▕████░░░░▏ 50%'
-    """
-    fraction = min(1.0, max(0.0, done / total)) if total > 0 else 0.0
-    full = round(fraction * PROGRESS_CELLS)
-    bar = "█" * full + "░" * (PROGRESS_CELLS - full)
-    text = f"▕{bar}▏{format_percent(fraction):>4}"
-    return f"{text} {format_duration(eta)}" if eta is not None else text
-
-
-def _build_columns(metrics: Sequence[str], arg_columns: Sequence[str]) -> list[Column]:
-    # What tells runs apart comes first: the arguments that differ, then progress and
-    # metrics; age and signature, the same for a grid's runs, come last.
-    columns = [Column("status", "status", 9), Column("name", "name", 28)]
-    columns.extend(Column(f"arg:{name}", name, 16, "right") for name in arg_columns)
-    columns += [Column("step", "step", 9, "right"), Column("eta", "eta", 24)]
-    for metric in metrics:
-        columns.append(Column(f"latest:{metric}", metric, 12, "right"))
-        columns.append(Column(f"best:{metric}", f"{metric_mode(metric)} {metric}", 12, "right"))
-    columns += [Column("age", "age", 9, "right"), Column("sig", "sig", SIG_CHARACTERS)]
-    return columns
-
-
-def _argument(run: Run, name: str) -> Any:
-    if name in run.args:
-        return run.args[name]
-    return run.config.get(name)
-
-
-def _column_value(run: Run, key: str, now: float) -> Any:
-    """The raw value of a cell, what sorting compares."""
-    kind, _, name = key.partition(":")
-    if kind == "latest" or kind == "best":
-        series = run.metrics.get(name)
-        if series is None:
-            return None
-        return series.latest if kind == "latest" else series.best(metric_mode(name))
-    if kind == "arg":
-        return _argument(run, name)
-    if key == "status":
-        return _STATUS_ORDER.get(run.status, len(_STATUS_ORDER))
-    if key == "age":
-        return -run.created  # newest first, and stable while the clock moves
-    if key == "step":
-        return run.step
-    if key == "eta":
-        return run.eta(now)
-    return run.name if key == "name" else run.sig
-
-
-def _sort_key(value: Any) -> SortKey | None:
-    """A key that orders numbers before text; None (sorted last) for missing values and NaN."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return (0, float(value))
-    if isinstance(value, (int, float)):
-        return None if math.isnan(value) else (0, float(value))
-    return (1, str(value).lower())
-
-
-def _format_value(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return format_number(value)
-    return str(value)
-
-
-def _cell_text(run: Run, key: str, now: float) -> str:
-    if key == "status":
-        return str(run.status.value).lower()
-    if key == "age":
-        return format_age(now - run.created)
-    if key == "eta":
-        if run.progress is None:
-            return "-"
-        done, total = run.progress
-        return format_progress(done, total, run.eta(now) if run.ended is None else None)
-    if key == "sig":
-        return run.sig[:SIG_CHARACTERS]  # enough to tell runs apart, and to type as a selector
-    return _format_value(_column_value(run, key, now))
-
-
-def _fit(text: str, width: int, align: str) -> str:
-    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells."""
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…" if width > 0 else ""
-    padding = " " * (width - length)
-    return padding + text if align == "right" else text + padding
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -252,10 +129,10 @@ class RunsTable(ScrollView, can_focus=True):
         self._filter_text = ""
         self._group_by: str | None = None
         self._runs: dict[str, Run] = {}
-        self._columns = _build_columns((), ())
+        self._columns = build_columns((), ())
         self._arg_columns: list[str] = []
         self._now = 0.0
-        self._rows: list[Run | _GroupHeader] = []
+        self._rows: list[Run | GroupHeader] = []
         self._run_rows: list[int] = []  # row index of each run row, in display order
         self._position: dict[str, int] = {}  # sig -> index into _run_rows
         self._order_tokens: dict[str, tuple[Any, ...]] = {}
@@ -265,7 +142,7 @@ class RunsTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple[str, ...]] = {}
         self._haystacks: dict[str, str] = {}
         self._strips: LRUCache[str, tuple[tuple[Any, ...], Strip]] = LRUCache(1024)
-        self._layout: _Layout | None = None
+        self._layout: Layout | None = None
         self._layout_key: tuple[Any, ...] = ()
         self._version = 0  # bumped whenever a row's content or the row order changes
 
@@ -354,7 +231,7 @@ class RunsTable(ScrollView, can_focus=True):
     ) -> None:
         """Show ``runs`` (a full refresh); selection, cursor and sort are kept where possible."""
         self._runs = {run.sig: run for run in runs}
-        self._columns = _build_columns(metrics, arg_columns)
+        self._columns = build_columns(metrics, arg_columns)
         self._arg_columns = list(arg_columns)
         keys = {column.key for column in self._columns}
         if self._sort_key not in keys:
@@ -404,11 +281,11 @@ class RunsTable(ScrollView, can_focus=True):
 
     def _order_token(self, run: Run) -> tuple[Any, ...]:
         """What decides a run's place: if it is unchanged, only its row needs a repaint."""
-        group = _sort_key(_argument(run, self._group_by)) if self._group_by else None
+        group = value_sort_key(run_argument(run, self._group_by)) if self._group_by else None
         return (self._sort_key_of(run), group, self._matches_text(run))
 
     def _sort_key_of(self, run: Run) -> SortKey | None:
-        return _sort_key(_column_value(run, self._sort_key, self._now))
+        return value_sort_key(column_value(run, self._sort_key, self._now))
 
     def _matches_text(self, run: Run) -> bool:
         if not self._filter_text or self._uses_selectors():
@@ -450,24 +327,24 @@ class RunsTable(ScrollView, can_focus=True):
         keyed.sort(key=lambda pair: pair[0], reverse=self._sort_reverse)
         return [run for _, run in keyed] + missing
 
-    def _grouped_rows(self, runs: list[Run]) -> list[Run | _GroupHeader]:
+    def _grouped_rows(self, runs: list[Run]) -> list[Run | GroupHeader]:
         if self._group_by is None:
             return list(runs)
         name = self._group_by
         groups: dict[SortKey | None, list[Run]] = {}
         labels: dict[SortKey | None, str] = {}
         for run in runs:
-            value = _argument(run, name)
-            key = _sort_key(value)
+            value = run_argument(run, name)
+            key = value_sort_key(value)
             groups.setdefault(key, []).append(run)
-            labels.setdefault(key, _format_value(value))
+            labels.setdefault(key, format_value(value))
         present = sorted(key for key in groups if key is not None)
         ordered: list[SortKey | None] = [*present, None] if None in groups else [*present]
-        rows: list[Run | _GroupHeader] = []
+        rows: list[Run | GroupHeader] = []
         for key in ordered:
             members = groups[key]
             count = f"{len(members)} run" + ("s" if len(members) != 1 else "")
-            rows.append(_GroupHeader(f"▾ {name} = {labels[key]}  ({count})"))
+            rows.append(GroupHeader(f"▾ {name} = {labels[key]}  ({count})"))
             rows.extend(members)
         return rows
 
@@ -597,11 +474,11 @@ class RunsTable(ScrollView, can_focus=True):
     def _cells_of(self, run: Run) -> tuple[str, ...]:
         cells = self._cells.get(run.sig)
         if cells is None:
-            cells = tuple(_cell_text(run, column.key, self._now) for column in self._columns)
+            cells = tuple(cell_text(run, column.key, self._now) for column in self._columns)
             self._cells[run.sig] = cells
         return cells
 
-    def _compute_layout(self) -> _Layout:
+    def _compute_layout(self) -> Layout:
         """Column widths from the titles and the rows on screen, each capped."""
         top, height = round(self.scroll_y), self.size.height
         key = (top, height, self._version, self._sort_key, self._sort_reverse)
@@ -620,7 +497,7 @@ class RunsTable(ScrollView, can_focus=True):
         capped[1] += cell_len(SWATCH)  # the name column holds the selection swatch
         fixed = sum(capped[:2]) + 2 * GAP
         total = sum(capped) + GAP * len(capped)
-        self._layout = _Layout(tuple(capped), fixed, total)
+        self._layout = Layout(tuple(capped), fixed, total)
         self._layout_key = key
         return self._layout
 
@@ -638,13 +515,13 @@ class RunsTable(ScrollView, can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(self.size.width, self.rich_style)
         row = self._rows[index]
-        if isinstance(row, _GroupHeader):
+        if isinstance(row, GroupHeader):
             style = self.rich_style + self.get_component_rich_style("runs-table--group")
-            text = _fit(row.label, self.size.width, "left")
+            text = fit(row.label, self.size.width, "left")
             return Strip([Segment(text, style)], self.size.width)
         return self._scroll_sideways(self._run_strip(row, layout), layout)
 
-    def _scroll_sideways(self, strip: Strip, layout: _Layout) -> Strip:
+    def _scroll_sideways(self, strip: Strip, layout: Layout) -> Strip:
         width, scroll_x = self.size.width, round(self.scroll_x)
         if scroll_x == 0 or layout.fixed_width >= width:
             return strip.crop_extend(0, width, self.rich_style)
@@ -652,7 +529,7 @@ class RunsTable(ScrollView, can_focus=True):
         moving = strip.crop_extend(start, start + width - layout.fixed_width, self.rich_style)
         return Strip.join([strip.crop(0, layout.fixed_width), moving])
 
-    def _header_strip(self, layout: _Layout) -> Strip:
+    def _header_strip(self, layout: Layout) -> Strip:
         style = self.rich_style + self.get_component_rich_style("runs-table--header")
         segments: list[Segment] = []
         for column, width in zip(self._columns, layout.widths, strict=True):
@@ -661,10 +538,10 @@ class RunsTable(ScrollView, can_focus=True):
                 title += "▼" if self._sort_reverse else "▲"
             if column.key == "name":
                 title = " " * cell_len(SWATCH) + title
-            segments.append(Segment(_fit(title, width, column.align) + " " * GAP, style))
+            segments.append(Segment(fit(title, width, column.align) + " " * GAP, style))
         return Strip(segments, layout.total_width)
 
-    def _run_strip(self, run: Run, layout: _Layout) -> Strip:
+    def _run_strip(self, run: Run, layout: Layout) -> Strip:
         is_cursor = run.sig == self._cursor_sig
         color = self._colors.get(run.sig)
         key = (layout.widths, is_cursor, color, self.has_focus)
@@ -676,7 +553,7 @@ class RunsTable(ScrollView, can_focus=True):
         return strip
 
     def _build_run_strip(
-        self, run: Run, layout: _Layout, is_cursor: bool, color: int | None
+        self, run: Run, layout: Layout, is_cursor: bool, color: int | None
     ) -> Strip:
         row_style = self.rich_style
         if is_cursor:
@@ -694,5 +571,5 @@ class RunsTable(ScrollView, can_focus=True):
             style = row_style
             if column.key == "status":
                 style += Style.parse(status_style(run.status))
-            segments.extend((Segment(_fit(text, width, column.align), style), gap))
+            segments.extend((Segment(fit(text, width, column.align), style), gap))
         return Strip(segments, layout.total_width)
