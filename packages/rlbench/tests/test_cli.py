@@ -133,3 +133,18 @@ def test_the_standard_rate_instrument_measures_training(run_overseer: Any, tmp_p
     rates = [record["rate"] for record in done.records if record.get("task") == "train"]
     assert rates, "no train rate in the stream"
     assert all(rate > 0 for rate in rates)
+
+
+def test_the_study_runs_the_standard_monitors_when_they_are_installed() -> None:
+    import importlib.util
+
+    from overseer_rlbench.scaling import default_instruments
+
+    if importlib.util.find_spec("overseer_instruments") is None:
+        assert default_instruments("cuda:0") == []
+        return
+    on_cpu, on_cuda = default_instruments("cpu"), default_instruments("cuda:0")
+    assert on_cpu[:2] == ["--train-rate", "--cpu-monitor"]
+    assert "--gpu-monitor" not in on_cpu
+    assert on_cuda[: len(on_cpu)] == on_cpu
+    assert "--gpu-monitor" in on_cuda

@@ -37,7 +37,8 @@ TINY_STUDY = [
     "2",
     "-O=--train-rate",
     "-O=--rate-interval=0.2",
-]  # the default flags are --train-rate alone; a short window gives the tiny runs a rate
+    "-O=--cpu-monitor",
+]  # the default flags, with a short rate window that gives the tiny runs a rate
 
 
 def _study(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -82,3 +83,44 @@ def test_an_unknown_preset_is_a_one_line_error(tmp_path: Path) -> None:
         "rl: error: unknown preset huge: use some of tiny, xs, s, m, l, xl"
     ]
     assert not (tmp_path / "rl-study").exists()
+
+
+def test_ctrl_c_keeps_finished_runs_and_the_next_study_picks_up_the_rest(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    command = [sys.executable, "-m", "overseer_rlbench", *TINY_STUDY]
+    # A terminal's Ctrl-C reaches the whole foreground group: the study and what it started.
+    study = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    jobs = tmp_path / "rl-study" / "xps"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and study.poll() is None:
+        states = [json.loads(path.read_text()).get("state") for path in jobs.glob("*/job.json")]
+        if "COMPLETED" in states and len(states) == 2:
+            break
+        time.sleep(0.1)
+    assert study.poll() is None, "the study ended before a run completed: it could not be cut"
+    finished = {path.parent.name for path in jobs.glob("*/exit.json")}
+    checkpoints = {path: path.stat().st_mtime_ns for path in jobs.glob("*/checkpoint-*.pt")}
+    os.killpg(study.pid, signal.SIGINT)
+    _, stderr = study.communicate(timeout=120)
+    assert study.returncode == 130
+    assert "interrupted: finished runs are kept" in stderr
+    assert "Traceback" not in stderr
+
+    again = _study(tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.count("skipped-completed") >= len(finished) >= 1
+    document = json.loads((tmp_path / "rl-study" / "study.json").read_text())
+    assert len(document["runs"]) == 2
+    for path, modified in checkpoints.items():
+        if path.parent.name in finished:
+            assert path.stat().st_mtime_ns == modified  # a finished run was not trained again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -134,3 +135,24 @@ def test_processes_are_matched_to_the_runs_holding_their_pid() -> None:
         (4242, "calm-river"),
         (77, None),
     ]
+
+
+@pytest.mark.gpu
+def test_a_real_gpu_is_read_through_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pynvml", reason="nvidia-ml-py: pip install 'overseer-tui[gpu]'")
+    monkeypatch.setattr(gpu._Nvml, "unavailable", False)
+    readings = read_local_gpus()
+    if not readings and os.environ.get("OVERSEER_REQUIRE_GPU") != "1":
+        pytest.skip("NVML sees no GPU here: set OVERSEER_REQUIRE_GPU=1 to fail instead")
+    assert readings, "NVML answered no device, and OVERSEER_REQUIRE_GPU=1 asks for one"
+    for each in readings:
+        assert each.name.strip()
+        assert each.load is not None
+        assert 0.0 <= each.load <= 1.0
+        assert each.memory_total is not None
+        assert each.memory_total > 0
+        assert each.memory_used is not None
+        assert 0 <= each.memory_used <= each.memory_total
+    history = GpuHistory()
+    history.add(readings, 0.0)
+    assert history.devices() == [each.key for each in readings]

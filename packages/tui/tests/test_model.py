@@ -117,6 +117,15 @@ def test_gpudata_updates_the_gpus_not_the_metrics() -> None:
     assert sorted(run.gpus) == ["0", "1"]
 
 
+def test_cpu_monitor_records_become_the_cpu_load_and_memory_fraction() -> None:
+    run = Run("a1b2c3d4e5f6", "calm-river")
+    cpudata = {"load": 0.52, "per_cpu": [0.61, 0.43], "memory": [3.0e9, 12.0e9]}
+    run.apply(data({"cpudata": cpudata, "task": "main"}, t=5.0))
+    assert sorted(run.metrics) == ["cpu.load", "cpu.memory"]
+    assert run.metrics["cpu.load"].latest == 0.52
+    assert run.metrics["cpu.memory"].latest == 0.25
+
+
 def test_status_follows_start_and_end() -> None:
     run = Run("abc", "x")
     assert run.status is RunStatus.PENDING

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 Terminal = Any  # conftest.Terminal: a program in a tmux session
 
 MONITOR = [sys.executable, "-m", "overseer_tui"]
@@ -80,5 +82,20 @@ def test_overseer_dash_shows_the_script_live(terminal: Terminal, train_script: P
     screen = terminal.wait_for("completed")
     assert "train.py" in screen
     assert "loss" in screen
+    terminal.press("q")
+    _wait_until_exited(terminal)
+
+
+@pytest.mark.torch
+def test_a_real_rlbench_training_is_watched_live(terminal: Terminal, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("overseer_rlbench")
+    train = ["-m", "overseer_rlbench", "train", "--size", "3", "--preset", "tiny"]
+    budget = ["--samples", "6000", "--n-envs", "32", "--simulations", "8", "--folder", "run"]
+    terminal.start([*MONITOR, "--", *train, *budget], cwd=tmp_path)
+    screen = terminal.wait_for("loss", timeout=120)
+    assert "overseer_rlbench" in screen
+    screen = terminal.wait_for("completed", timeout=300)
+    assert "policy_loss" in screen or "loss" in screen
     terminal.press("q")
     _wait_until_exited(terminal)

@@ -27,7 +27,13 @@ from typing import Any
 from .errors import MissingExtraError, RLBenchError
 from .study.spec import STUDY_ENV, StudySpec
 
-__all__ = ["RunResult", "add_study_arguments", "median_train_rate", "study_command"]
+__all__ = [
+    "RunResult",
+    "add_study_arguments",
+    "default_instruments",
+    "median_train_rate",
+    "study_command",
+]
 
 PROJECT = "overseer_rlbench.study"
 GRID = "scaling"
@@ -91,8 +97,8 @@ def add_study_arguments(
         default=[],
         metavar="FLAG",
         help=(
-            "an overseer flag for every run (repeat; default: --train-rate when "
-            "overseer-instruments is installed)"
+            "an overseer flag for every run (repeat; default, when overseer-instruments is "
+            "installed: --train-rate --cpu-monitor, and --gpu-monitor on CUDA)"
         ),
     )
 
@@ -112,7 +118,7 @@ def study_command(args: argparse.Namespace) -> int:
     )
     store = Path(args.store).resolve()
     with _study_environment(store, spec):
-        status = _run_grid(args.jobs, args.overseer or _default_instruments())
+        status = _run_grid(args.jobs, args.overseer or default_instruments(args.device))
         if status != 0:
             return status
         results = rate_runs(store, spec, games=args.games, device=args.device, seed=args.seed)
@@ -132,13 +138,23 @@ def _check_choices(sizes: list[int], presets: list[str]) -> None:
         raise RLBenchError(f"board size {small[0]} is too small: use sizes of 2 or more")
 
 
-def _default_instruments() -> list[str]:
-    """The standard rate instrument on every run, when it is installed."""
+def default_instruments(device: str) -> list[str]:
+    """The standard instruments on every run, when they are installed.
+
+    The train rate, the CPU load and memory every 5 s, and on CUDA the GPUs every 5 s: what
+    `suite tui` shows of each run beside its losses.
+
+    >>> default_instruments("cpu")  # with overseer-instruments installed
+    ['--train-rate', '--cpu-monitor', '--cpu-monitor-interval=5']
+    """
     try:
         import overseer_instruments  # noqa: F401  (only whether it imports)
     except ImportError:
         return []
-    return ["--train-rate"]
+    flags = ["--train-rate", "--cpu-monitor", "--cpu-monitor-interval=5"]
+    if device.startswith("cuda"):
+        flags += ["--gpu-monitor", "--gpu-monitor-interval=5"]
+    return flags
 
 
 def _require_xpmanager() -> None:
@@ -167,6 +183,10 @@ def _study_environment(store: Path, spec: StudySpec) -> Iterator[None]:
                 os.environ[key] = value
 
 
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
+
+
 def _run_grid(jobs: int, overseer_flags: list[str]) -> int:
     from overseer_xpmanager.cli import main as xp_main
 
@@ -176,7 +196,13 @@ def _run_grid(jobs: int, overseer_flags: list[str]) -> int:
     argv = ["-P", PROJECT, "grid", GRID, "-j", str(jobs), "-i", minutes, *flags]
     print(f"rl study: suite xp {' '.join(argv)}", flush=True)
     status = xp_main(argv)
-    if status != 0:
+    if status == INTERRUPTED:
+        message = (
+            "rl study: interrupted: finished runs are kept and running ones go on; "
+            "run the same command again to wait for them and rate them"
+        )
+        print(message, file=sys.stderr, flush=True)
+    elif status != 0:
         print(f"rl study: the grid ended with status {status}; nothing rated", flush=True)
     return status
 

@@ -206,12 +206,26 @@ class Run:
         prefix = f"{task}." if isinstance(task, str) and task != "main" else ""
         x = self.step if self.step is not None else float(self._records)
         self._records += 1
+        self._apply_cpudata(record.get("cpudata"), x, t)
         for key, value in record.items():
             if key.startswith("$") or key in NOT_METRICS:
                 continue
             number = metric_value(value)
             if number is not None:
                 self._add_event_point(prefix + key, x, t, number)
+
+    def _apply_cpudata(self, cpudata: Any, x: float, t: float) -> None:
+        # cpu_monitor's record: the load, and the memory as [used, total] bytes.
+        if not isinstance(cpudata, dict):
+            return
+        load = metric_value(cpudata.get("load"))
+        if load is not None:
+            self._add_event_point("cpu.load", x, t, load)
+        memory = cpudata.get("memory")
+        if isinstance(memory, (list, tuple)) and len(memory) == 2:
+            used, total = (metric_value(part) for part in memory)
+            if used is not None and total:
+                self._add_event_point("cpu.memory", x, t, used / total)
 
     def _add_event_point(self, name: str, x: float, t: float, value: float) -> None:
         if name not in self._event_metrics:
