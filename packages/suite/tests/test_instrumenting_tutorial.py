@@ -6,19 +6,22 @@ block is reached; a later block with the same title replaces it, as the tutorial
 runs in bash, in that folder, with ``overseer`` and ``python`` standing for this Python
 (``python -m overseer``), so the packages under test are the ones used; it must exit with
 status 0 (a block that shows another status does it with ``; echo "exit status $?"``).
-stdout and stderr are read together, unbuffered, as a terminal shows them, 80 columns wide.
+stdout and stderr are read together, unbuffered, as a terminal shows them; the environment
+has no ``COLUMNS`` (help is 80 columns wide), and none of the variables that steer the data
+stream (``DATA_FD``, ``OVERSEER_DATA_STDOUT``, ``RANK``, ``SLURM_PROCID``) or the voirfile.
 
 Every line shown must be a line printed, in order; lines printed and not shown are allowed
 (the tutorial cuts long outputs short). Before comparing, runs of spaces become one, and
-only what changes from run to run is a placeholder: in JSON
-records, the values of ``"$t"``, ``"$pid"``, ``"rate"`` and the contents of
-``"cpudata"``; elsewhere, a number before ``items/s``.
+only what changes from run to run is a placeholder: in JSON records, the values of ``"$t"``,
+``"$pid"`` and ``"rate"`` and the contents of ``"cpudata"``; elsewhere, a number before
+``items/s``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -43,6 +46,7 @@ PLACEHOLDERS = [
 needs_tutorial = pytest.mark.skipif(
     not TUTORIAL.is_file(), reason=f"the docs folder is not here ({TUTORIAL} is missing)"
 )
+needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 
 
 @dataclass
@@ -64,7 +68,7 @@ def parse_console(body: str) -> list[Command]:
 def run_command(command: Command, folder: Path) -> str:
     env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
     env.update(TUTORIAL_PYTHON=sys.executable, PYTHONUNBUFFERED="1")
-    for name in ("DATA_FD", "OVERSEER_DATA_STDOUT", "VOIRFILE", "OVERSEER_XP_DIR"):
+    for name in ("DATA_FD", "OVERSEER_DATA_STDOUT", "VOIRFILE", "RANK", "SLURM_PROCID"):
         env.pop(name, None)
     done = subprocess.run(
         ["bash", "-c", PRELUDE + command.line],
@@ -97,6 +101,7 @@ def assert_shown(command: Command, output: str) -> None:
 
 
 @needs_tutorial
+@needs_bash
 def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     ran = []
     for language, attributes, body in FENCE.findall(TUTORIAL.read_text(encoding="utf-8")):
