@@ -1,7 +1,7 @@
 """What the monitor draws, as SVG snapshots (pytest-textual-snapshot), on fake runs.
 
 Update after a deliberate change of the drawing with ``pytest --snapshot-update`` and look
-at the new SVGs in ``__snapshots__/`` before committing them.
+at the new snapshots in ``__snapshots__/`` (SVG text) before committing them.
 """
 
 from __future__ import annotations
