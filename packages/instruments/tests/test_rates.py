@@ -1,8 +1,11 @@
 """Rates: train (step, delta, wrap), loading and compute, checked against the script's clock.
 
-The test programs time themselves with ``time.perf_counter``; with ``--log-given`` their
-records and the rate records share one ordered stream, so each rate's window is known and its
-true rate is computed from the script's own timestamps.
+The test programs read ``time.perf_counter`` around the places where an instrument reads its
+clock (inside a ``give``, a wrap block, a loader's ``next()``), and give these readings. With
+``--log-given`` their records and the rate records share one ordered stream, so each rate's
+window is known, and the script's readings bound what the instrument can have measured: the
+rate must lie between the two bounds. However loaded the machine, the bounds hold; on a quiet
+one they are a fraction of a percent apart.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from overseer_instruments import ConfigurationError, compute_rate, loading_rate,
 
 Run = Callable[..., Any]
 Record = dict[str, Any]
-Sample = Callable[[Record], "tuple[int, float] | None"]
-TOLERANCE = 0.02  # reported rates are within 2% of the script's own
+Bounds = tuple[float, float]  # the least and the most rate a window can have
+Sample = Callable[[Record], "tuple[int, float, float] | None"]  # items, least and most seconds
+ROUNDING = 1e-9  # sums of floats added in another order
 
 
 def data_records(done: Any) -> list[Record]:
@@ -33,31 +37,41 @@ def rates(done: Any, task: str = "train") -> list[float]:
     ]
 
 
-def true_step_rates(records: list[Record], skip: int) -> list[float]:
-    """Each window: the items of its steps over the time from the step before it to its last."""
+def step_bounds(records: list[Record], skip: int) -> list[Bounds]:
+    """Each window: the items of its steps over the time from the step before it to its last.
+
+    The instrument reads its clock inside a step's ``give``: after the step's ``t``, before
+    the ``returned`` that follows it.
+    """
     steps: list[Record] = []
+    returned: list[float] = []
     closes: list[int] = []
     for record in records:
         if "step" in record:
             steps.append(record)
+        elif "returned" in record:
+            returned.append(record["returned"])
         elif record.get("units") == "items/s":
             closes.append(len(steps) - 1)
-    truths, start = [], max(skip, 1) - 1
+    assert len(returned) == len(steps)
+    bounds, start = [], max(skip, 1) - 1
     for close in closes:
         items = sum(len(step["batch"]) for step in steps[start + 1 : close + 1])
-        truths.append(items / (steps[close]["t"] - steps[start]["t"]))
+        longest = returned[close] - steps[start]["t"]
+        shortest = steps[close]["t"] - returned[start]
+        bounds.append((items / longest, items / shortest))
         start = close
-    return truths
+    return bounds
 
 
-def true_summed_rates(
+def summed_bounds(
     records: list[Record], sample: Sample, skip: int, task: str = "train", late: int = 0
-) -> list[float]:
+) -> list[Bounds]:
     """Each window: its samples' items over their summed seconds, the first ``skip`` left out.
 
     ``late``: how many samples the script gives after the rate record their window closed with.
     """
-    samples: list[tuple[int, float]] = []
+    samples: list[tuple[int, float, float]] = []
     closes: list[int] = []
     for record in records:
         found = sample(record)
@@ -65,18 +79,19 @@ def true_summed_rates(
             samples.append(found)
         elif record.get("units") == "items/s" and record.get("task") == task:
             closes.append(len(samples) + late)
-    truths, start = [], skip
+    bounds, start = [], skip
     for close in closes:
         part = samples[start:close]
-        truths.append(sum(items for items, _ in part) / sum(seconds for _, seconds in part))
+        items = sum(items for items, _, _ in part)
+        bounds.append((items / sum(most for *_, most in part), items / sum(s for _, s, _ in part)))
         start = close
-    return truths
+    return bounds
 
 
-def assert_close(reported: list[float], truths: list[float], windows: int) -> None:
-    assert len(reported) == len(truths) >= windows
-    for got, true in zip(reported, truths, strict=True):
-        assert got == pytest.approx(true, rel=TOLERANCE), (reported, truths)
+def assert_within(reported: list[float], bounds: list[Bounds], windows: int) -> None:
+    assert len(reported) == len(bounds) >= windows
+    for got, (least, most) in zip(reported, bounds, strict=True):
+        assert least * (1 - ROUNDING) <= got <= most * (1 + ROUNDING), (reported, bounds)
 
 
 PACED = ("--log-given", "--train-rate", "--rate-interval", "0.1")
@@ -84,49 +99,36 @@ PACED = ("--log-given", "--train-rate", "--rate-interval", "0.1")
 
 @pytest.mark.parametrize("skip", [0, 4])
 def test_step_rates_are_the_scripts_own(run_overseer: Run, skip: int) -> None:
+    # 8 items every 10 ms once warm, after 4 warm-up steps of 40 ms: they are in the first
+    # window's bounds unless skipped.
     done = run_overseer(*PACED, "--rate-skip", str(skip), "rates_paced.py", "step")
     assert done.returncode == 0, done.stderr
-    reported = rates(done)
-    assert_close(reported, true_step_rates(data_records(done), skip), windows=4)
-    # 8 items every 10 ms once warm; the 40 ms warm-up steps slow the first window unless
-    # they are skipped.
-    assert (reported[0] < 0.8 * max(reported)) == (skip == 0)
+    assert_within(rates(done), step_bounds(data_records(done), skip), windows=4)
 
 
-def wrapped(record: Record) -> tuple[int, float] | None:
-    if "t_end" not in record:
+def wrapped(record: Record) -> tuple[int, float, float] | None:
+    if "around" not in record:
         return None
-    return len(record["batch"]), record["t_end"] - record["t_begin"]
+    return record["items"], record["inside"], record["around"]
 
 
-def delta(record: Record) -> tuple[int, float] | None:
-    return (len(record["batch"]), record["delta"]) if "delta" in record else None
+def delta(record: Record) -> tuple[int, float, float] | None:
+    return (len(record["batch"]), record["delta"], record["delta"]) if "delta" in record else None
 
 
 @pytest.mark.parametrize("skip", [0, 4])
-@pytest.mark.parametrize(("method", "sample"), [("delta", delta), ("wrap", wrapped)])
+@pytest.mark.parametrize(("method", "sample", "late"), [("delta", delta, 0), ("wrap", wrapped, 1)])
 def test_delta_and_wrap_rates_are_the_scripts_own(
-    run_overseer: Run, method: str, sample: Sample, skip: int
+    run_overseer: Run, method: str, sample: Sample, late: int, skip: int
 ) -> None:
+    # Deltas are the script's own numbers: their bounds meet, and the rate is exact. A wrap
+    # block's bounds leave out the script's sleep between blocks: a rate that counted it would
+    # fall below them.
     flags = ("--rate-method", method, "--rate-skip", str(skip))
-    # A wrap block's time includes the gives that mark it, which the script's own readings
-    # inside the block leave out: 20 ms blocks keep that share (and what a loaded machine
-    # adds to it) well under the tolerance.
-    pace = ("--period", "0.02") if method == "wrap" else ()
-    done = run_overseer(*PACED, *flags, "rates_paced.py", method, *pace)
+    done = run_overseer(*PACED, *flags, "rates_paced.py", method)
     assert done.returncode == 0, done.stderr
-    reported = rates(done)
-    assert_close(reported, true_summed_rates(data_records(done), sample, skip), windows=4)
-    assert (reported[0] < 0.8 * max(reported)) == (skip == 0)
-
-
-def test_a_wrap_rate_counts_only_the_time_inside_the_blocks(run_overseer: Run) -> None:
-    flags = ("--rate-method", "wrap", "--rate-skip", "4")
-    done = run_overseer(*PACED, *flags, "rates_paced.py", "wrap")
-    blocks = [record for record in data_records(done) if "t_end" in record][4:]
-    # The script sleeps half a block between blocks: counted, they would cut the rate by 1/3.
-    whole = 8 * (len(blocks) - 1) / (blocks[-1]["t_end"] - blocks[0]["t_end"])
-    assert min(rates(done)) > 1.3 * whole
+    bounds = summed_bounds(data_records(done), sample, skip, late=late)
+    assert_within(rates(done), bounds, windows=4)
 
 
 def test_windows_of_events_hold_that_many_steps(run_overseer: Run) -> None:
@@ -135,7 +137,7 @@ def test_windows_of_events_hold_that_many_steps(run_overseer: Run) -> None:
     records = data_records(done)
     # 40 steps, the clock starting at the 4th: 36 counted, 7 windows of 5 and the last of 1.
     assert len(rates(done)) == 8
-    assert_close(rates(done), true_step_rates(records, 4), windows=8)
+    assert_within(rates(done), step_bounds(records, 4), windows=8)
 
 
 def test_the_last_window_closes_when_the_script_ends(run_overseer: Run) -> None:
@@ -165,8 +167,8 @@ def test_a_configured_batch_size_serves_records_without_one(run_overseer: Run) -
     assert not done.events("instrument_error")
 
 
-def waited(record: Record) -> tuple[int, float] | None:
-    return (record["items"], record["wait"]) if "wait" in record else None
+def waited(record: Record) -> tuple[int, float, float] | None:
+    return (record["items"], record["made"], record["wait"]) if "wait" in record else None
 
 
 def test_loading_rate_times_the_given_loaders_next(run_overseer: Run) -> None:
@@ -174,11 +176,11 @@ def test_loading_rate_times_the_given_loaders_next(run_overseer: Run) -> None:
     done = run_overseer(*flags, "rates_loader.py")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "120 items, loader is a Loader: True\n"
-    reported = rates(done, "loading")
     # A rate is given inside next(), before the script sees the batch that closed the window.
-    truths = true_summed_rates(data_records(done), waited, 0, "loading", late=1)
-    assert_close(reported, truths, windows=2)
-    assert reported[-1] == pytest.approx(400, rel=0.2)  # 4 items per 10 ms
+    # The script's work between batches is outside the bounds: a rate that counted it would
+    # fall below them.
+    bounds = summed_bounds(data_records(done), waited, 0, "loading", late=1)
+    assert_within(rates(done, "loading"), bounds, windows=2)
 
 
 def test_loading_rate_from_a_probe_without_changing_the_script(
@@ -189,9 +191,11 @@ def test_loading_rate_from_a_probe_without_changing_the_script(
         "    yield ov.phases.load_script\n"
         "    ov.probe('//main > train_loader as loader').give()\n"
     )
-    done = run_overseer("--loading-rate", "rates_loader.py", "--hide")
+    done = run_overseer("--log-given", "--loading-rate", "rates_loader.py", "--hide")
     assert done.returncode == 0, done.stderr
-    assert rates(done, "loading") == [pytest.approx(400, rel=0.2)]
+    bounds = summed_bounds(data_records(done), waited, 0, "loading", late=1)
+    assert_within(rates(done, "loading"), bounds, windows=1)
+    assert len(bounds) == 1
 
 
 def test_a_loader_that_cannot_be_timed_is_reported_once(run_overseer: Run) -> None:
@@ -202,15 +206,17 @@ def test_a_loader_that_cannot_be_timed_is_reported_once(run_overseer: Run) -> No
     assert rates(done, "loading") == []
 
 
-def spans(record: Record) -> tuple[int, float] | None:
-    return (record["items"], record["span"]) if "span" in record else None
+def stepped(record: Record) -> tuple[int, float, float] | None:
+    return (record["items"], record["inside"], record["around"]) if "around" in record else None
 
 
 def test_compute_rate_from_the_scripts_marks(run_overseer: Run) -> None:
     flags = ("--log-given", "--compute-rate", "--rate-interval", "0.1")
     done = run_overseer(*flags, "rates_compute.py", "--marks")
-    truths = true_summed_rates(data_records(done), spans, 0, "compute")
-    assert_close(rates(done, "compute"), truths, windows=2)
+    assert done.returncode == 0, done.stderr
+    # The loader gives a step's bounds after the loop's compute_end, which closes windows.
+    bounds = summed_bounds(data_records(done), stepped, 0, "compute", late=1)
+    assert_within(rates(done, "compute"), bounds, windows=2)
 
 
 def test_compute_rate_from_milabenchs_wrapper_probe(run_overseer: Run, workdir: Path) -> None:
@@ -221,16 +227,16 @@ def test_compute_rate_from_milabenchs_wrapper_probe(run_overseer: Run, workdir: 
         " !!#endloop_inp as compute_end)').give()\n"
     )
     flags = ("--log-given", "--compute-rate", "--rate-interval", "0.1")
-    # The probe's span holds the whole loop body, the script's give() of its own span too:
-    # steps long enough that this is well under 2%.
-    done = run_overseer(*flags, "rates_compute.py", "--work", "0.04", "--steps", "12")
+    done = run_overseer(*flags, "rates_compute.py")
     assert done.returncode == 0, done.stderr
-    truths = true_summed_rates(data_records(done), spans, 0, "compute")
-    assert_close(rates(done, "compute"), truths, windows=2)
+    # The probe's span is the loop's whole body, not only its compute part: the bounds hold
+    # both, and leave out the loader's sleep.
+    bounds = summed_bounds(data_records(done), stepped, 0, "compute", late=1)
+    assert_within(rates(done, "compute"), bounds, windows=2)
 
 
-def synchronized(done: Any) -> list[float]:
-    return next(r["synchronized"] for r in data_records(done) if "synchronized" in r)
+def synchronized(done: Any, key: str = "synchronized") -> list[float]:
+    return next(r[key] for r in data_records(done) if "synchronized" in r)
 
 
 def test_cuda_is_synchronised_at_window_edges(run_overseer: Run) -> None:
@@ -246,8 +252,11 @@ def test_cuda_is_synchronised_at_window_edges(run_overseer: Run) -> None:
     calls = synchronized(done)
     # When the clock starts (first step), then as each full window of 4 steps closes.
     assert len(calls) == 3
-    # The window opens and closes once CUDA is done: 4 steps of 4 items between the two.
-    assert rates(done)[0] == pytest.approx(16 / (calls[1] - calls[0]), rel=TOLERANCE)
+    # The window opens once CUDA is done, before the first step's give returns, and closes
+    # once CUDA is done again, before the fifth step's give returns: 4 steps of 4 items.
+    returned = synchronized(done, "returned")
+    least, most = 16 / (returned[4] - calls[0]), 16 / (calls[1] - returned[0])
+    assert least <= rates(done)[0] <= most
     assert synchronized(run_overseer(*flags, "rates_cuda.py", "--no-cuda")) == []
 
 

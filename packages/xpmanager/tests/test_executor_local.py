@@ -39,11 +39,20 @@ def make_xp(store: Store, *argv: str) -> XP:
     return store.ensure(main.definition(list(argv)))
 
 
-def wait_until(condition: object, timeout: float = 30.0) -> None:
+def wait_until(condition: object, timeout: float = 30.0, xp: XP | None = None) -> None:
+    """Wait for ``condition``; on a timeout, show ``xp``'s job record and supervisor log."""
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert time.monotonic() < deadline, f"condition not met in time{describe(xp)}"
         time.sleep(0.05)
+
+
+def describe(xp: XP | None) -> str:
+    if xp is None:
+        return ""
+    log = xp.folder / "supervisor.log"
+    text = log.read_text(errors="replace")[-2000:] if log.exists() else "(none)"
+    return f"\njob.json: {xp.job()}\nsupervisor.log:\n{text}"
 
 
 def run_span(xp: XP) -> tuple[float, float]:
@@ -116,7 +125,7 @@ def test_cancel_of_a_pending_job(store: Store) -> None:
     busy = make_xp(store, "--lr=0.9", "--epochs=100", "--sleep=0.2")
     waiting = make_xp(store, "--lr=0.8")
     executor.submit(busy, SETTINGS)
-    wait_until(lambda: executor.state(busy).state is JobState.RUNNING)
+    wait_until(lambda: executor.state(busy).state is JobState.RUNNING, xp=busy)
     executor.submit(waiting, SETTINGS)
     time.sleep(0.5)
     assert executor.state(waiting).state is JobState.PENDING
@@ -159,6 +168,23 @@ def test_a_reused_pid_is_not_taken_for_the_job(store: Store, executor: LocalExec
     process["start"] -= 1
     (xp.folder / "process.json").write_text(json.dumps(process))
     assert executor.state(xp).state is JobState.FAILED
+
+
+def test_a_reading_does_not_undo_the_start_the_supervisor_recorded_meanwhile(
+    store: Store, executor: LocalExecutor
+) -> None:
+    # A reader reads job.json (PENDING), the supervisor records RUNNING, the reader then sees
+    # the process alive: what it records must not put PENDING back.
+    xp = make_xp(store)
+    job_id = f"local-{os.getpid()}"
+    read_before = JobRecord("local", job_id, JobState.PENDING, source="journal")
+    xp.write_job(read_before)
+    record_process(xp.folder, job_id, os.getpid())
+    xp.write_job(JobRecord("local", job_id, JobState.RUNNING, source="process"))
+    assert executor._read(xp, read_before).state is JobState.RUNNING
+    job = xp.job()
+    assert job is not None
+    assert (job.state, job.source) == (JobState.RUNNING, "process")
 
 
 def test_a_submission_lost_before_its_job_id_is_unknown(

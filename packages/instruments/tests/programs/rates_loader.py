@@ -1,6 +1,8 @@
 """A loop over a loader that takes --load seconds per batch, with --work seconds per step.
 
-The script times its own waits on the loader: ``wait`` is the time each ``next()`` took.
+The script times its own waits on the loader: ``wait`` is the time each ``next()`` took, and
+``made`` the time the loader spent making that batch, read inside the loader. A timed
+``next()`` lasts between the two, whatever the load of the machine.
 ``--kind generator`` iterates a generator; ``--hide`` does not give the loader (a voirfile's
 probe does).
 """
@@ -27,7 +29,9 @@ class Loader:
 
     def __iter__(self):
         for index in range(self.batches):
+            began = time.perf_counter()
             time.sleep(args.load)
+            self.made = time.perf_counter() - began
             yield [index] * 4
 
     def __len__(self):
@@ -56,7 +60,8 @@ def main():
         got = time.perf_counter()
         time.sleep(args.work)
         seen += len(batch)
-        give(wait=got - asked, items=len(batch))
+        made = getattr(train_loader, "made", None)
+        give(wait=got - asked, made=made, items=len(batch))
     print(f"{seen} items, loader is a Loader: {isinstance(train_loader, Loader)}")
 
 

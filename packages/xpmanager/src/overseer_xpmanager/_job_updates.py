@@ -17,7 +17,7 @@ from .errors import XPManagerError
 from .job import EXIT_MARKER, JOB_FILE, JobRecord, JobState, read_job, write_job
 from .store import XP, _flock
 
-__all__ = ["journal", "record_job_id", "record_reading", "restore", "update_job"]
+__all__ = ["journal", "record_alive", "record_job_id", "record_reading", "restore", "update_job"]
 
 
 def update_job(
@@ -96,4 +96,23 @@ def record_reading(
     except (XPManagerError, OSError):
         # A store someone else owns: the reading stands, unrecorded.
         record.state, record.source, record.updated = state, source, time.time()
+        return record
+
+
+def record_alive(xp: XP, record: JobRecord) -> JobRecord:
+    """Record that the process of job ``record`` was seen alive.
+
+    The state stays the one ``job.json`` holds now, not the one ``record`` was read with:
+    the supervisor may have recorded its start (or its end) since.
+    """
+
+    def change(current: JobRecord | None) -> JobRecord | None:
+        if current is None or current.job_id != record.job_id or not current.state.live:
+            return None
+        current.source, current.updated = "process", time.time()
+        return current
+
+    try:
+        return update_job(xp.folder, change) or xp.job() or record
+    except (XPManagerError, OSError):
         return record

@@ -25,7 +25,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from ._job_updates import journal, record_job_id, record_reading, restore
+from ._job_updates import journal, record_alive, record_job_id, record_reading, restore
 from ._processes import is_running, read_process, record_process
 from .errors import SubmissionError, XPManagerError
 from .job import JobRecord, JobState, read_exit_marker
@@ -140,7 +140,7 @@ class LocalExecutor:
             code = int(marker["returncode"])
             return record_reading(xp, record, _state_of(code), "marker", code)
         if alive:
-            return record_reading(xp, record, record.state, "process")
+            return record_alive(xp, record)
         _stop_children(process, signal.SIGKILL)
         return record_reading(xp, record, JobState.FAILED, "process")
 
