@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -281,7 +282,7 @@ def test_no_run_shows_no_data() -> None:
     run_app([], scenario)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def million_point_run() -> Run:
     run = Run("0123456789ab", "long-haul")
     series = run.metrics["loss"] = Series("loss")
@@ -290,7 +291,7 @@ def million_point_run() -> Run:
     return run
 
 
-def test_a_million_points_are_decimated_to_the_width(
+def test_a_million_points_are_decimated_to_the_width_and_smoothed_in_a_worker(
     million_point_run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     drawn: list[list[int]] = []
@@ -301,13 +302,32 @@ def test_a_million_points_are_decimated_to_the_width(
         return real_render(lines, *args, **kwargs)
 
     monkeypatch.setattr("overseer_tui.plot_view.render_plot", recording_render)
+    # The worker waits for the test to have seen the plot it leaves meanwhile.
+    gate = threading.Event()
+    real_task = Series.smoothing_task
+
+    def gated_task(series: Series, weight: float) -> Callable[[], Any]:
+        task = real_task(series, weight)
+        return lambda: gate.wait(30) and task()
+
+    monkeypatch.setattr(Series, "smoothing_task", gated_task)
 
     async def scenario(pilot: Pilot[None], view: PlotView) -> None:
         view.state.cycle_smoothing()
         view.refresh_view()
         await pilot.pause()
+        # Meanwhile: the raw line alone, drawn plain, and a title that says so.
+        assert drawn[-1] == [drawn[0][0]]
+        assert view.smoothing_pending
+        assert "smoothing 0.6 (smoothing…)" in screen_rows(view)[0]
+        gate.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not view.smoothing_pending
+        assert "(smoothing…)" not in screen_rows(view)[0]
+        assert len(drawn[-1]) == 2  # faint raw + smoothed
 
     run_app([(million_point_run, 0)], scenario)
+    assert million_point_run.metrics["loss"].has_smoothed(0.6)
     columns = 2 * 80  # dots across an 80-column panel: a bound on the plot area's width
-    assert [len(counts) for counts in drawn[-2:]] == [1, 2]  # raw, then faint raw + smoothed
     assert all(0 < count <= 2 * columns + 2 for counts in drawn for count in counts)

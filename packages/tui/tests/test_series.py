@@ -231,6 +231,37 @@ def test_smoothed_decimation_reduces_the_smoothed_values() -> None:
     assert raw_ys[numpy.isfinite(raw_ys)].max() > 2 * smoothed_ys[numpy.isfinite(smoothed_ys)].max()
 
 
+def test_smoothing_done_elsewhere_is_adopted_and_extended() -> None:
+    rng = numpy.random.default_rng(6)
+    steps, times, values = random_points(rng, 2500)
+    series = make_series(steps[:1000], times[:1000], values[:1000])
+    task = series.smoothing_task(0.9)  # copies the 1000 values now
+    for index in range(1000, 2500):  # points keep coming while the task runs
+        series.append(steps[index], times[index], values[index])
+    assert not series.has_smoothed(0.9)
+    assert series.adopt_smoothed(task())
+    assert series.has_smoothed(0.9)
+    got = series.decimate("step", 0, 2500, 30, smoothing=0.9)
+    smoothed, _ = debiased_ema(values, 0.9)
+    want = decimate_arrays(steps, smoothed, 0, 2500, 30)
+    numpy.testing.assert_array_equal(got[0], want[0])
+    numpy.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+
+
+def test_smoothing_of_points_since_forgotten_is_not_adopted() -> None:
+    series = make_series(numpy.arange(10.0), T0 + numpy.arange(10.0), numpy.ones(10))
+    task = series.smoothing_task(0.6)
+    series.reset()
+    for step in range(20):
+        series.append(float(step), T0 + step, 5.0)
+    assert not series.adopt_smoothed(task())
+    assert not series.has_smoothed(0.6)
+    # The ones of the first points did not make it into the average of the new fives.
+    assert series.decimate("step", 0, 20, 4, smoothing=0.6)[1] == pytest.approx(5.0, rel=1e-12)
+    with pytest.raises(ValueError, match=r"smoothing weight 1\.5"):
+        series.smoothing_task(1.5)
+
+
 def test_smoothing_weight_is_checked() -> None:
     series = make_series(numpy.arange(10.0), T0 + numpy.arange(10.0), numpy.ones(10))
     with pytest.raises(ValueError, match=r"smoothing weight 1\.0"):

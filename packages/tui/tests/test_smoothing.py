@@ -48,6 +48,19 @@ def test_matches_the_point_by_point_loop_over_many_blocks(weight: float) -> None
     numpy.testing.assert_allclose(smoothed, reference_ema(values.tolist(), weight), rtol=1e-12)
 
 
+@pytest.mark.parametrize("weight", SMOOTHING_STEPS)
+def test_long_finite_series_in_pieces_across_the_debiasing_horizon(weight: float) -> None:
+    # At 0.99 the debiasing divides the first ~3,900 averages only; the pieces end on both
+    # sides of that count, and are long enough for several levels of blocks.
+    values = numpy.random.default_rng(5).normal(size=20_000).cumsum()
+    expected = reference_ema(values.tolist(), weight)
+    pieces, state = [], None
+    for start, stop in ((0, 3000), (3000, 5000), (5000, 20_000)):
+        part, state = debiased_ema(values[start:stop], weight, state)
+        pieces.append(part)
+    numpy.testing.assert_allclose(numpy.concatenate(pieces), expected, rtol=1e-12)
+
+
 def test_continuing_from_a_state_equals_one_call() -> None:
     values = numpy.random.default_rng(4).normal(size=300)
     whole, whole_state = debiased_ema(values, 0.9)

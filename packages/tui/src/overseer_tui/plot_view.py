@@ -13,12 +13,16 @@ width of the plot so a million points draw as fast as a thousand::
     view.refresh_data()  # new points arrived: redraw if a shown series grew
 
 The grid is rebuilt only when the size, the state or the shown data changed; painting a
-row reuses it (Textual's line API).
+row reuses it (Textual's line API). The first smoothing of a long series (from
+:data:`BACKGROUND_POINTS` points) runs in a worker thread: meanwhile its raw line is drawn
+and the title says "smoothing…".
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
     from overseer_tui.series import Series
 
 MAX_ZOOM = 2.0**20
+BACKGROUND_POINTS = 200_000
+"""Series this long or longer are first smoothed in a worker thread (some 30 ms or more)."""
 AXIS_TITLES = {"step": "step", "relative": "time since start", "wall": "wall clock"}
 
 
@@ -167,6 +173,8 @@ class PlotView(Widget, can_focus=True):
         self._key: tuple[Any, ...] | None = None
         self._grid: PlotGrid | None = None
         self._strips: list[Strip] = []
+        self._smoothing: set[tuple[int, float]] = set()  # (id(series), weight) in workers
+        self._unsmoothable: set[tuple[int, float]] = set()  # whose worker failed
 
     @property
     def grid(self) -> PlotGrid | None:
@@ -271,18 +279,63 @@ class PlotView(Widget, can_focus=True):
         faint: list[PlotLine] = []
         plain: list[PlotLine] = []
         for series, color in shown:
-            if smoothing > 0:
+            if smoothing > 0 and not self._smoothed_now(series, smoothing):
+                smoothing_of_this = 0.0  # its raw line, plain, until the worker is done
+            else:
+                smoothing_of_this = smoothing
+            if smoothing_of_this > 0:
                 xs, ys = series.decimate(axis, low, high, columns)
                 faint.append(PlotLine(xs=xs, ys=ys, color=color, faint=True))
-            xs, ys = series.decimate(axis, low, high, columns, smoothing=smoothing)
+            xs, ys = series.decimate(axis, low, high, columns, smoothing=smoothing_of_this)
             plain.append(PlotLine(xs=xs, ys=ys, color=color))
         return faint + plain
+
+    def _smoothed_now(self, series: Series, weight: float) -> bool:
+        """Whether ``series`` can be drawn smoothed now; else start smoothing it in a worker."""
+        if series.has_smoothed(weight) or len(series) < BACKGROUND_POINTS:
+            return True
+        key = (id(series), weight)
+        if key in self._unsmoothable:
+            return False
+        if key not in self._smoothing:
+            self._smoothing.add(key)
+            task = series.smoothing_task(weight)
+
+            def smooth() -> None:
+                try:
+                    done: Callable[[], None] = functools.partial(self._adopt, series, task(), key)
+                except (MemoryError, ValueError) as error:
+                    done = functools.partial(self._give_up, key, f"{series.name}: {error}")
+                with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                    self.app.call_from_thread(done)
+
+            self.run_worker(smooth, thread=True, group="smoothing", exit_on_error=False)
+        return False
+
+    def _adopt(self, series: Series, part: Any, key: tuple[int, float]) -> None:
+        self._smoothing.discard(key)
+        series.adopt_smoothed(part)
+        self._key = None  # the grid is out of date even though the data did not change
+        self.refresh()
+
+    def _give_up(self, key: tuple[int, float], why: str) -> None:
+        self._smoothing.discard(key)
+        self._unsmoothable.add(key)
+        self.notify(f"cannot smooth {why}: its raw line is drawn", severity="error")
+        self._key = None
+        self.refresh()
+
+    @property
+    def smoothing_pending(self) -> bool:
+        """Whether a worker is smoothing a shown series (its raw line is drawn meanwhile)."""
+        return bool(self._smoothing)
 
     # -- painting ----------------------------------------------------------------------
 
     def _title_strip(self, width: int) -> Strip:
         base = self.rich_style
-        segments = [Segment(" " + self.state.describe(self.metric) + "  ", base + Style(bold=True))]
+        title = self.state.describe(self.metric) + (" (smoothing…)" if self._smoothing else "")
+        segments = [Segment(" " + title + "  ", base + Style(bold=True))]
         for run, color in self._runs:
             segments.append(Segment("━ ", base + Style(color=palette_color(color))))
             segments.append(Segment(run.name + "  ", base))

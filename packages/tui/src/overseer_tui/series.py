@@ -16,6 +16,13 @@ the series keeps a min/max pyramid (level k holds, for each block of ``2**k`` po
 one is lowest and which highest), extended as points arrive. :func:`decimate_arrays` is the
 plain ``O(n)`` version of the same reduction, which the tests hold the fast one to.
 
+Smoothing (:mod:`overseer_tui.smoothing`) is computed once per weight, then extended as
+points arrive. For a long series that first pass can run in another thread::
+
+    task = loss.smoothing_task(0.9)  # copies the values, here
+    part = task()  # in a worker thread: smooths the copy, builds its pyramid
+    loss.adopt_smoothed(part)  # back here: decimate(..., smoothing=0.9) is cheap now
+
 Points live in ``array.array("d")``, so building series never imports numpy; numpy loads
 at the first call that returns arrays.
 """
@@ -24,11 +31,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from overseer_tui.smoothing import EmaState, debiased_ema
+from overseer_tui.smoothing import EmaState, check_weight, debiased_ema
 
 if TYPE_CHECKING:
     import numpy
@@ -54,6 +61,7 @@ class Series:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._generation = -1
         self.reset()
 
     def reset(self) -> None:
@@ -64,6 +72,7 @@ class Series:
         self._pyramid: _MinMaxPyramid | None = None
         self._smoothed: dict[float, _Smoothed] = {}
         self._reordered: dict[tuple[str, float], _Reordered] = {}
+        self._generation += 1  # tells a smoothing task's result which points it saw
 
     def append(self, step: float, t: float, value: float) -> None:
         """Add one point; amortised O(1)."""
@@ -146,6 +155,45 @@ class Series:
             xs, ys, pyramid = self._reordered_for(base, smoothing, xs, ys)
         return _decimate_sorted(xs, offset, ys, pyramid, (x_lo, x_hi), columns)
 
+    def has_smoothed(self, weight: float) -> bool:
+        """Whether the values smoothed with ``weight`` are kept (decimating them is cheap)."""
+        return weight == 0.0 or weight in self._smoothed
+
+    def smoothing_task(self, weight: float) -> Callable[[], _Smoothed]:
+        """A function that smooths a copy of the values so far, to run in another thread.
+
+        The copy is taken now, on the calling thread. Hand what the function returns to
+        :meth:`adopt_smoothed`, on this thread again.
+
+        Raises:
+            ValueError: ``weight`` is outside [0, 1).
+        """
+        import numpy
+
+        check_weight(weight)
+        values = numpy.array(self._values.data, dtype=numpy.float64)
+        generation = self._generation
+
+        def smooth() -> _Smoothed:
+            smoothed, state = debiased_ema(values, weight)
+            part = _Smoothed(_Growable(numpy.float64), state, weight=weight)
+            part.generation = generation
+            part.values.extend(smoothed)
+            part.pyramid.extend(part.values.view())
+            return part
+
+        return smooth
+
+    def adopt_smoothed(self, part: _Smoothed) -> bool:
+        """Keep what a :meth:`smoothing_task` computed, unless the series was reset since or
+        already holds that smoothing; the points appended since are smoothed when drawn.
+        Tells whether it was kept."""
+        if part.generation != self._generation or part.weight in self._smoothed:
+            return False
+        self._smoothed[part.weight] = part
+        self._reordered.clear()
+        return True
+
     def _x_source(self, axis: str) -> tuple[_Column, float]:
         """The stored x of ``axis`` and what to subtract from it."""
         if axis == "step":
@@ -166,7 +214,8 @@ class Series:
         smoothed = self._smoothed.get(smoothing)
         if smoothed is None:
             values, state = debiased_ema(raw, smoothing)  # raises on a bad weight
-            smoothed = self._smoothed[smoothing] = _Smoothed(_Growable(numpy.float64), state)
+            part = _Smoothed(_Growable(numpy.float64), state, weight=smoothing)
+            smoothed = self._smoothed[smoothing] = part
             smoothed.values.extend(values)
         elif smoothed.values.size < len(raw):
             new = raw[smoothed.values.size :]
@@ -389,10 +438,20 @@ class _MinMaxPyramid:
                 self._lowest.append(_Growable(numpy.intp))
                 self._highest.append(_Growable(numpy.intp))
             have, want = self._lowest[level - 1].size, self.size >> level
-            if want > have:
+            if want > have and level == 1:
+                # Pairs of points: strided slices, not a gather through index arrays.
+                left = numpy.arange(2 * have, 2 * want, 2)
+                pair = (ys[2 * have : 2 * want : 2], ys[2 * have + 1 : 2 * want : 2])
+                self._lowest[0].extend(_pick(pair, left, left + 1, lower=True))
+                self._highest[0].extend(_pick(pair, left, left + 1, lower=False))
+            elif want > have:
                 lows, highs = self._blocks(level - 1, numpy.arange(2 * have, 2 * want))
-                self._lowest[level - 1].extend(_pick(ys, lows[0::2], lows[1::2], lower=True))
-                self._highest[level - 1].extend(_pick(ys, highs[0::2], highs[1::2], lower=False))
+                low_pair = (ys[lows[0::2]], ys[lows[1::2]])
+                high_pair = (ys[highs[0::2]], ys[highs[1::2]])
+                self._lowest[level - 1].extend(_pick(low_pair, lows[0::2], lows[1::2], lower=True))
+                self._highest[level - 1].extend(
+                    _pick(high_pair, highs[0::2], highs[1::2], lower=False)
+                )
             level += 1
 
     def extremes(
@@ -442,11 +501,14 @@ class _MinMaxPyramid:
         highest[ranges] = _better(ys, highest[ranges], highs, lower=False)
 
 
-def _pick(ys: FloatArray, left: IndexArray, right: IndexArray, *, lower: bool) -> IndexArray:
-    """Of two neighbouring blocks' extremes, the one that wins (the left one on a tie)."""
+def _pick(
+    values: tuple[FloatArray, FloatArray], left: IndexArray, right: IndexArray, *, lower: bool
+) -> IndexArray:
+    """Of two neighbouring blocks' extremes (their ``values`` and indices), the one that wins
+    (the left one on a tie)."""
     import numpy
 
-    y_left, y_right = ys[left], ys[right]
+    y_left, y_right = values
     wins = y_right < y_left if lower else y_right > y_left
     take_right = numpy.isfinite(y_right) & (wins | ~numpy.isfinite(y_left))
     picked: IndexArray = numpy.where(take_right, right, left)
@@ -473,7 +535,9 @@ class _Smoothed:
 
     values: _Growable
     state: EmaState
+    weight: float
     pyramid: _MinMaxPyramid = field(default_factory=_MinMaxPyramid)
+    generation: int = 0
 
 
 @dataclass(frozen=True)
