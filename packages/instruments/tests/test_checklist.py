@@ -55,6 +55,46 @@ def test_the_suggested_voirfile_gives_everything(run_overseer: Run, workdir: Pat
     assert done.stdout.startswith("overseer --verify: checklist_loss.py was stopped after 30 steps")
 
 
+def test_a_loop_that_counts_steps_is_probed_for_the_batch_it_takes(
+    run_overseer: Run, workdir: Path
+) -> None:
+    # for step in range(n): inputs, targets = next(iterator): the batch is inputs, and the
+    # step ends where the turn of the loop over step does. The script has no main(): the
+    # lines for its model and loader would name guesses, so they come commented out.
+    first = run_overseer("--verify", "checklist_steps.py")
+    suggested = suggested_voirfile(first.stdout)
+    assert 'ov.probe("//train(inputs as batch) > #endloop_step as step").give()' in suggested
+    assert '# ov.probe("//main > model").give()  # names guessed: put the script' in suggested
+    (workdir / "voirfile.py").write_text(suggested)
+    done = run_overseer("--verify", "--log-given", "checklist_steps.py")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("step 20: loss")
+    assert "checklist_steps.py was stopped after 30 steps." in done.stdout
+    assert "3 of 3 given." in done.stdout
+    # The train rate counts the 4 items of each batch.
+    steps = [r for r in done.records if "step" in r and "batch" in r]
+    assert {len(step["batch"]) for step in steps} == {4}
+    assert re.search(r"^  train    \d+\.\d items/s$", done.stdout, re.MULTILINE)
+    assert re.search(r"^  compute  \d+\.\d items/s$", done.stdout, re.MULTILINE)
+
+
+MISSING_MAIN = """\
+def instrument_probes(ov):
+    yield ov.phases.load_script
+    ov.probe('//main > model').give()
+"""
+
+
+def test_no_checklist_when_the_script_did_not_run(run_overseer: Run, workdir: Path) -> None:
+    (workdir / "voirfile.py").write_text(MISSING_MAIN)  # checklist_steps.py has no main()
+    done = run_overseer("--verify", "checklist_steps.py")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == "overseer --verify: checklist_steps.py did not run: no checklist"
+    assert lines[-1].startswith("overseer: error: probe '//main > model': ")
+
+
 def test_the_rates_are_written_once_beside_train_rate(run_overseer: Run) -> None:
     done = run_overseer("--verify", "--train-rate", "checklist_full.py")
     rates = [r["task"] for r in done.records if r.get("units") == "items/s"]

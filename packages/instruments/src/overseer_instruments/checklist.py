@@ -18,6 +18,8 @@ The exit status is the script's (0 after the stop). From a voirfile::
 from __future__ import annotations
 
 import ast
+import string
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +57,7 @@ ESSENTIAL = (
         ("step", "batch"),
         "the end of each step and its batch: the training rate (--train-rate)",
         "give(step=step, batch=batch)",
-        'ov.probe("//{loop_function}({loop} as batch) > #endloop_{loop} as step").give()',
+        'ov.probe("//{loop_function}({batch} as batch) > #endloop_{loop} as step").give()',
     ),
     _Check(
         "use_cuda",
@@ -92,7 +94,7 @@ ADDITIONAL = (
         ("compute_start", "compute_end"),
         "the compute part of each step: the compute rate (--compute-rate)",
         "give(compute_start=True), then give(compute_end=True, batch=batch)",
-        'ov.probe("//{loop_function}({loop} as batch, !#loop_{loop} as compute_start,'
+        'ov.probe("//{loop_function}({batch} as batch, !#loop_{loop} as compute_start,'
         ' !!#endloop_{loop} as compute_end)").give()',
     ),
 )
@@ -128,6 +130,11 @@ def verify(*, steps: int | None = 30) -> Instrument:
         if steps is not None:
             ov.require(early_stop(steps, key="step"))
         yield ov.phases.finalize(priority=-100)
+        if ov.phases.run_script.pending:
+            # The script never started (a voirfile or a probe failed first): nothing to report.
+            name = _script_name(ov)
+            print(f"overseer --verify: {name} did not run: no checklist", file=sys.stderr)
+            return
         stopped = bool(ov.stopped)
         print(_report(ov, seen, stopped), flush=True)
 
@@ -170,17 +177,15 @@ class _Seen:
 def _report(ov: Any, seen: _Seen, stopped: bool) -> str:
     from .rates import measured_rates
 
-    program = getattr(ov, "program", None)
-    path = Path(program.name) if program is not None else None
-    places = _places(path)
+    places, guessed = _places(_script_path(ov))
     ended = "was stopped" if stopped else "ended on its own"
-    name = path.name if path else "the script"
+    name = _script_name(ov)
     lines = [f"overseer --verify: {name} {ended} after {seen.steps} steps.", ""]
     missing: list[str] = []
     for title, checks in (("Essential", ESSENTIAL), ("Additional", ADDITIONAL)):
         lines.append(f"{title}:")
         for check in checks:
-            lines.extend(_check_lines(check, seen.has(check), places, missing))
+            lines.extend(_check_lines(check, seen.has(check), (places, guessed), missing))
         given = sum(seen.has(check) for check in checks)
         lines += [f"  {given} of {len(checks)} given.", ""]
     import statistics  # here: every overseer run loads this module, few print a checklist
@@ -197,15 +202,34 @@ def _report(ov: Any, seen: _Seen, stopped: bool) -> str:
     return "\n".join(lines)
 
 
+def _script_path(ov: Any) -> Path | None:
+    program = getattr(ov, "program", None)
+    return Path(program.name) if program is not None else None
+
+
+def _script_name(ov: Any) -> str:
+    path = _script_path(ov)
+    return path.name if path is not None else "the script"
+
+
+GUESSED = "  # names guessed: put the script's own function and variable"
+
+
 def _check_lines(
-    check: _Check, given: bool, places: dict[str, str], missing: list[str]
+    check: _Check, given: bool, found: tuple[dict[str, str], set[str]], missing: list[str]
 ) -> list[str]:
+    """The check's line; when not given, how to give it, with its voirfile line added to
+    ``missing`` (commented out when it holds guessed names, so the voirfile still runs)."""
     mark = "[x]" if given else "[ ]"
     lines = [f"  {mark} {check.label:<28} {check.use}"]
     if not given:
+        places, guessed = found
         voirfile = check.voirfile.format(**places)
-        missing.append(voirfile)
-        lines += [f"        script:   {check.script}", f"        voirfile: {voirfile}"]
+        fields = {field for _, field, _, _ in string.Formatter().parse(check.voirfile) if field}
+        guess = bool(fields & guessed)
+        missing.append(f"# {voirfile}{GUESSED}" if guess else voirfile)
+        shown = f"{voirfile}{GUESSED}" if guess else voirfile
+        lines += [f"        script:   {check.script}", f"        voirfile: {shown}"]
     return lines
 
 
@@ -222,17 +246,16 @@ _GUESSES = {
     "loss_function": "train",
     "loop_function": "train",
     "loop": "batch",
+    "batch": "batch",
     "model_function": "main",
     "loader_function": "main",
     "loader": "train_loader",
 }
 
 
-def _places(path: Path | None) -> dict[str, str]:
-    """The functions and variables the voirfile lines name, read from the script's source.
-
-    What the source does not show is a guess (``train``, ``batch``): the line then needs the
-    names of the script's own function and loop variable.
+def _places(path: Path | None) -> tuple[dict[str, str], set[str]]:
+    """The functions and variables the voirfile lines name, read from the script's source,
+    and which of them are guesses (``train``, ``batch``): the source does not show them.
     """
     places = dict(_GUESSES)
     try:
@@ -240,19 +263,22 @@ def _places(path: Path | None) -> dict[str, str]:
     except (OSError, SyntaxError, ValueError):
         tree = None
     if tree is None:
-        return places
+        return places, set(places)
+    found: dict[str, str] = {}
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     for key, wanted in (("loss", "loss".__eq__), ("model", "model".__eq__)):
-        found = _assigning(functions, wanted)
-        if found:
-            places[f"{key}_function"] = found[0]
+        assigned = _assigning(functions, wanted)
+        if assigned:
+            found[f"{key}_function"] = assigned[0]
     loader = _assigning(functions, lambda name: "loader" in name)
     if loader:
-        places["loader_function"], places["loader"] = loader
-    loop = _first_loop(functions, prefer=places["loss_function"])
+        found["loader_function"], found["loader"] = loader
+    loop = _first_loop(functions, prefer=found.get("loss_function", _GUESSES["loss_function"]))
     if loop:
-        places["loop_function"], places["loop"] = loop
-    return places
+        found["loop_function"], found["loop"] = loop[:2]
+        if loop[2] is not None:
+            found["batch"] = loop[2]
+    return places | found, set(places) - set(found)
 
 
 def _own_nodes(function: ast.FunctionDef) -> Iterator[ast.AST]:
@@ -275,15 +301,44 @@ def _assigning(
     return None
 
 
-def _first_loop(functions: list[ast.FunctionDef], prefer: str) -> tuple[str, str] | None:
-    """The training loop: in the function computing the loss if any, not over a range()."""
+def _first_loop(
+    functions: list[ast.FunctionDef], prefer: str
+) -> tuple[str, str, str | None] | None:
+    """The training loop: in the function computing the loss if any, not over a range().
+
+    Its function, its variable (what ``#endloop_`` names) and its batch: the variable when
+    the loop runs over the batches, else what the body takes from an iterator or names a
+    batch (``for step in range(n): inputs, targets = next(batches)``), else None.
+    """
     loops = [
-        (function.name != prefer, _over_range(node), index, function.name, variable)
+        (function.name != prefer, _over_range(node), index, function.name, variable, node)
         for function in functions
         for index, node in enumerate(_own_nodes(function))
         if isinstance(node, ast.For) and (variable := _batch_variable(node))
     ]
-    return min(loops)[3:] if loops else None
+    if not loops:
+        return None
+    _, counted, _, function, variable, loop = min(loops, key=lambda found: found[:3])
+    batch = _batch_in_body(loop) if counted else variable
+    return function, variable, batch
+
+
+def _batch_in_body(loop: ast.For) -> str | None:
+    """The name a counted loop's body gives its batch: assigned from ``next(...)``, or a
+    name holding "batch"; the first name of a tuple (``inputs`` in ``inputs, targets``)."""
+    for node in ast.walk(loop):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target = node.targets[0]
+        while isinstance(target, ast.Tuple) and target.elts:
+            target = target.elts[0]
+        if not isinstance(target, ast.Name):
+            continue
+        value = node.value
+        from_iterator = isinstance(value, ast.Call) and getattr(value.func, "id", None) == "next"
+        if from_iterator or "batch" in target.id:
+            return target.id
+    return None
 
 
 def _over_range(loop: ast.For) -> bool:
