@@ -13,101 +13,52 @@ JSON record. Losses, step counts, names and spacing are compared as printed.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorials" / "benchmarking.md"
-FENCE = re.compile(r'^```(\w+)(?: title="([^"]+)")?\n(.*?)^```$', re.DOTALL | re.MULTILINE)
 EXIT_STATUS = re.compile(r"^\[exit status (\d+)\]$")
 VARYING = (
     (re.compile(r"\b\d+(?:\.\d+)? items/s$"), "<rate> items/s"),
     (re.compile(r'"(rate|\$t|\$pid)":[-+.\deE]+'), r'"\1":<number>'),
 )
-
-needs_tutorial = pytest.mark.skipif(
-    not TUTORIAL.is_file(), reason=f"the docs folder is not here ({TUTORIAL} is missing)"
-)
-
-
-@dataclass
-class Command:
-    line: str
-    expected: list[str] = field(default_factory=list)
-    status: int = 0
-
-
-def parse_console(body: str) -> list[Command]:
-    commands: list[Command] = []
-    for line in body.splitlines():
-        if line.startswith("$ "):
-            commands.append(Command(line[2:]))
-        elif found := EXIT_STATUS.match(line):
-            commands[-1].status = int(found[1])
-        elif line.strip():
-            commands[-1].expected.append(line)
-    return commands
-
-
-def run_command(command: Command, folder: Path) -> str:
-    line = command.line
-    if line.split()[0] == "overseer":
-        line = shlex.join([sys.executable, "-m", "overseer"]) + line[len("overseer") :]
-    hidden = ("DATA_FD", "VOIRFILE", "OVERSEER_DATA_STDOUT")
-    env = {key: value for key, value in os.environ.items() if key not in hidden}
-    done = subprocess.run(
-        ["bash", "-c", line],
-        cwd=folder,
-        env={**env, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == command.status, (
-        f"{command.line}: exit {done.returncode}\n{done.stdout}"
-    )
-    return done.stdout
+HIDDEN = ("DATA_FD", "VOIRFILE", "OVERSEER_DATA_STDOUT")
 
 
 def normalise(line: str) -> str:
+    """The line without its trailing spaces, with the ``VARYING`` placeholders put in."""
     line = line.rstrip()
     for pattern, placeholder in VARYING:
         line = pattern.sub(placeholder, line)
     return line
 
 
-def assert_shown(command: Command, output: str) -> None:
-    printed = [normalise(line) for line in output.splitlines()]
-    position = 0
-    for shown in command.expected:
-        expected = normalise(shown)
-        while position < len(printed) and printed[position] != expected:
-            position += 1
-        assert position < len(printed), f"{command.line}: {shown!r} not printed in\n{output}"
-        position += 1
+@pytest.fixture
+def page(tutorial: Any) -> Any:
+    """The tutorial, whose shown lines are printed lines, ``[exit status N]`` aside."""
+    return tutorial("benchmarking.md", normalise, status_line=EXIT_STATUS)
+
+
+def run_command(page: Any, command: Any, folder: Path) -> str:
+    """Run the command line in bash, ``overseer`` this Python's; stdout and stderr."""
+    line = command.line
+    if line.split()[0] == "overseer":
+        line = shlex.join([sys.executable, "-m", "overseer"]) + line[len("overseer") :]
+    env = page.environment(unset=HIDDEN, PYTHONUNBUFFERED="1")
+    printed: str = page.run(
+        command, ["bash", "-c", line], folder, env, merge_stderr=True, timeout=120
+    )
+    return printed
 
 
 @pytest.mark.torch
-@needs_tutorial
-def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
+def test_the_tutorial_runs_as_written(page: Any, tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    ran = []
-    for language, title, body in FENCE.findall(TUTORIAL.read_text(encoding="utf-8")):
-        if language == "python" and title:
-            (tmp_path / title).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / title).write_text(body, encoding="utf-8")
-        elif language == "console":
-            for command in parse_console(body):
-                assert_shown(command, run_command(command, tmp_path))
-                ran.append(command.line)
+    ran = page.run_through(tmp_path, run_command)
     assert sum(line.startswith("overseer --verify") for line in ran) == 3
     assert (tmp_path / "rates.jsonl").is_file()
 
@@ -121,11 +72,11 @@ def test_rates_times_and_pids_are_placeholders() -> None:
     assert normalise("  3 of 3 given.") != normalise("  2 of 3 given.")
 
 
-def test_a_shown_line_missing_from_the_output_fails() -> None:
-    [command] = parse_console("$ overseer --verify t.py\n  [x] loss\n  [x] use_cuda\n")
+def test_a_shown_line_missing_from_the_output_fails(page: Any) -> None:
+    [command] = page.commands("$ overseer --verify t.py\n  [x] loss\n  [x] use_cuda\n")
     assert command.status == 0
-    assert_shown(command, "  [x] loss\n  [x] step + batch\n  [x] use_cuda\n")
+    page.assert_shown(command, "  [x] loss\n  [x] step + batch\n  [x] use_cuda\n")
     with pytest.raises(AssertionError, match="not printed"):
-        assert_shown(command, "  [x] loss\n  [ ] use_cuda\n")
-    [failing] = parse_console("$ overseer bad.py\n[exit status 2]\n")
-    assert (failing.status, failing.expected) == (2, [])
+        page.assert_shown(command, "  [x] loss\n  [ ] use_cuda\n")
+    [failing] = page.commands("$ overseer bad.py\n[exit status 2]\n")
+    assert (failing.status, failing.shown) == (2, [])

@@ -19,19 +19,14 @@ only what changes from run to run is a placeholder: in JSON records, the values 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorials" / "instrumenting.md"
-FENCE = re.compile(r"^```(\w+)((?: [\w-]+=\"[^\"]*\")*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
-TITLE = re.compile(r' title="([^"]+)"')
 # `overseer` and `python` in a command line are this interpreter, whatever PATH holds.
 PRELUDE = (
     'overseer() { "$TUTORIAL_PYTHON" -m overseer "$@"; }\npython() { "$TUTORIAL_PYTHON" "$@"; }\n'
@@ -42,79 +37,36 @@ PLACEHOLDERS = [
     (re.compile(r'"cpudata":\{[^{}]*\}'), '"cpudata":{...}'),
     (re.compile(rf"\b{NUMBER} items/s"), "N items/s"),
 ]
+HIDDEN = ("COLUMNS", "LINES", "DATA_FD", "OVERSEER_DATA_STDOUT", "VOIRFILE", "RANK", "SLURM_PROCID")
 
-needs_tutorial = pytest.mark.skipif(
-    not TUTORIAL.is_file(), reason=f"the docs folder is not here ({TUTORIAL} is missing)"
-)
 needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 
 
-@dataclass
-class Command:
-    line: str
-    expected: list[str] = field(default_factory=list)
-
-
-def parse_console(body: str) -> list[Command]:
-    commands: list[Command] = []
-    for line in body.splitlines():
-        if line.startswith("$ "):
-            commands.append(Command(line[2:]))
-        elif line.strip():
-            commands[-1].expected.append(line.rstrip())
-    return commands
-
-
-def run_command(command: Command, folder: Path) -> str:
-    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
-    env.update(TUTORIAL_PYTHON=sys.executable, PYTHONUNBUFFERED="1")
-    for name in ("DATA_FD", "OVERSEER_DATA_STDOUT", "VOIRFILE", "RANK", "SLURM_PROCID"):
-        env.pop(name, None)
-    done = subprocess.run(
-        ["bash", "-c", PRELUDE + command.line],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"$ {command.line} exited with {done.returncode}:\n{done.stdout}"
-    return done.stdout
-
-
 def normalise(line: str) -> str:
+    """The line with its ``PLACEHOLDERS`` put in, spaces squeezed."""
     for pattern, placeholder in PLACEHOLDERS:
         line = pattern.sub(placeholder, line)
     return re.sub(r"\s+", " ", line).strip()
 
 
-def assert_shown(command: Command, output: str) -> None:
-    printed = [normalise(line) for line in output.splitlines()]
-    position = 0
-    for shown in command.expected:
-        expected = normalise(shown)
-        while position < len(printed) and printed[position] != expected:
-            position += 1
-        assert position < len(printed), f"$ {command.line}: {shown!r} not printed in\n{output}"
-        position += 1
+@pytest.fixture
+def page(tutorial: Any) -> Any:
+    """The tutorial, whose shown lines are printed lines."""
+    return tutorial("instrumenting.md", normalise)
 
 
-@needs_tutorial
+def run_command(page: Any, command: Any, folder: Path) -> str:
+    """Run the command line in bash, ``overseer`` and ``python`` this Python; its output."""
+    assert command.shown, f"$ {command.line} shows no output"
+    env = page.environment(unset=HIDDEN, TUTORIAL_PYTHON=sys.executable, PYTHONUNBUFFERED="1")
+    argv = ["bash", "-c", PRELUDE + command.line]
+    printed: str = page.run(command, argv, folder, env, merge_stderr=True, timeout=120)
+    return printed
+
+
 @needs_bash
-def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
-    ran = []
-    for language, attributes, body in FENCE.findall(TUTORIAL.read_text(encoding="utf-8")):
-        title = TITLE.search(attributes)
-        if language == "python" and title:
-            path = tmp_path / title.group(1)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(body, encoding="utf-8")
-        elif language == "console":
-            for command in parse_console(body):
-                assert command.expected, f"$ {command.line} shows no output"
-                assert_shown(command, run_command(command, tmp_path))
-                ran.append(command.line)
+def test_the_tutorial_runs_as_written(page: Any, tmp_path: Path) -> None:
+    ran = page.run_through(tmp_path, run_command)
     assert len(ran) >= 9, ran
     assert (tmp_path / "data.jsonl").is_file()
 
@@ -130,8 +82,8 @@ def test_only_what_varies_is_a_placeholder() -> None:
     assert normalise("epoch 0: loss 1.4961") != normalise("epoch 0: loss 1.4962")
 
 
-def test_a_shown_line_missing_from_the_output_fails() -> None:
-    command = Command("overseer train.py", ["epoch 0: loss 1.4961", "w = 2.378, b = 1.042"])
-    assert_shown(command, "epoch 0: loss 1.4961\nepoch 1: loss 0.5683\nw = 2.378, b = 1.042\n")
+def test_a_shown_line_missing_from_the_output_fails(page: Any) -> None:
+    [command] = page.commands("$ overseer train.py\nepoch 0: loss 1.4961\nw = 2.378, b = 1.042\n")
+    page.assert_shown(command, "epoch 0: loss 1.4961\nepoch 1: loss 0.5683\nw = 2.378, b = 1.042\n")
     with pytest.raises(AssertionError, match="not printed"):
-        assert_shown(command, "w = 2.378, b = 1.042\nepoch 0: loss 1.4961\n")
+        page.assert_shown(command, "w = 2.378, b = 1.042\nepoch 0: loss 1.4961\n")

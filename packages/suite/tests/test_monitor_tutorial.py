@@ -9,7 +9,7 @@ of the tutorial's table must be the monitor's.
 
 from __future__ import annotations
 
-import os
+import operator
 import re
 import shlex
 import shutil
@@ -17,111 +17,89 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorials" / "monitor.md"
-FENCE = re.compile(r'^```(\w+)(?: title="([^"]+)")?\n(.*?)^```$', re.DOTALL | re.MULTILINE)
 BORDERS = str.maketrans("", "", "▌▏▎▊")
 
-pytestmark = [
-    pytest.mark.skipif(not TUTORIAL.is_file(), reason=f"{TUTORIAL} is not here"),
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-]
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def squeeze(line: str, folder: Path) -> str:
-    line = line.replace(f"{folder}/", "").translate(BORDERS)
-    return re.sub(r"\s+", " ", line).strip()
+def squeeze(line: str) -> str:
+    """The line without the monitor's borders, spaces squeezed."""
+    return re.sub(r"\s+", " ", line.translate(BORDERS)).strip()
 
 
-def console_commands(body: str) -> list[tuple[str, list[str]]]:
-    commands: list[tuple[str, list[str]]] = []
-    for line in body.splitlines():
-        if line.startswith("$ "):
-            commands.append((line[2:], []))
-        elif line.strip():
-            commands[-1][1].append(line)
-    return commands
+@pytest.fixture
+def page(tutorial: Any) -> Any:
+    """The tutorial, whose shown lines are each within a printed line or a line on screen."""
+    return tutorial("monitor.md", squeeze, matches=operator.contains)
 
 
-def environment(folder: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
-    env.pop("OVERSEER_XP_DIR", None)
-    return {**env, "PYTHONPATH": str(folder)}
+def run_command(page: Any, command: Any, folder: Path) -> str:
+    """Run ``suite tui ...`` in a terminal, ``suite xp ...`` as a subprocess: its output."""
+    words = shlex.split(command.line)
+    if words[:2] == ["suite", "tui"]:
+        return run_in_terminal(page, command, folder)
+    assert words[:2] == ["suite", "xp"], f"the tutorial runs suite xp and suite tui: {words}"
+    argv = [sys.executable, "-m", "overseer_suite", *words[1:]]
+    printed: str = page.run(command, argv, folder, environment(page, folder))
+    return printed.replace(f"{folder}/", "")
 
 
-def run_in_terminal(words: list[str], shown: list[str], folder: Path) -> None:
-    socket = folder / ".tmux.sock"
-    tmux = ["tmux", "-S", str(socket)]
-    command = shlex.join([sys.executable, "-m", "overseer_suite", *words[1:]])
-    env = environment(folder)
+def environment(page: Any, folder: Path) -> dict[str, str]:
+    """The environment of a command: the tutorial's project importable, no terminal size."""
+    env: dict[str, str] = page.environment(
+        unset={"COLUMNS", "LINES", "OVERSEER_XP_DIR"}, PYTHONPATH=str(folder)
+    )
+    return env
+
+
+def run_in_terminal(page: Any, command: Any, folder: Path) -> str:
+    """Start the command in tmux; the screen once it shows what the tutorial shows.
+
+    Fails if it does not within 30 s; else quits the monitor with ``q``.
+    """
+    tmux = ["tmux", "-S", str(folder / ".tmux.sock")]
+    argv = [sys.executable, "-m", "overseer_suite", *shlex.split(command.line)[1:]]
     start = [*tmux, "new-session", "-d", "-s", "t", "-x", "140", "-y", "30", "-c", str(folder)]
-    subprocess.run([*start, command], env=env, check=True, timeout=30)
-    expected = [squeeze(line, folder) for line in shown]
-    screen: list[str] = []
+    subprocess.run(
+        [*start, shlex.join(argv)], env=environment(page, folder), check=True, timeout=30
+    )
+    screen = ""
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and page.missing(command, screen) is not None:
+            time.sleep(0.1)
             capture = [*tmux, "capture-pane", "-p", "-t", "t"]
             text = subprocess.run(capture, capture_output=True, text=True, timeout=30).stdout
-            screen = [squeeze(line, folder) for line in text.splitlines()]
-            if in_order(expected, screen):
-                break
-            time.sleep(0.1)
-        assert in_order(expected, screen), f"{shlex.join(words)} shows:\n" + "\n".join(screen)
+            screen = text.replace(f"{folder}/", "")
+        page.assert_shown(command, screen)
         subprocess.run([*tmux, "send-keys", "-t", "t", "q"], check=True, timeout=30)
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=30, check=False)
+    return screen
 
 
-def in_order(expected: list[str], screen: list[str]) -> bool:
-    position = 0
-    for wanted in expected:
-        while position < len(screen) and wanted not in screen[position]:
-            position += 1
-        if position == len(screen):
-            return False
-        position += 1
-    return True
-
-
-def run_in_shell(words: list[str], shown: list[str], folder: Path) -> None:
-    assert words[:2] == ["suite", "xp"], f"the tutorial runs suite xp and suite tui: {words}"
-    argv = [sys.executable, "-m", "overseer_suite", *words[1:]]
-    done = subprocess.run(
-        argv, cwd=folder, env=environment(folder), capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"{shlex.join(words)}\n{done.stdout}\n{done.stderr}"
-    printed = [squeeze(line, folder) for line in done.stdout.splitlines()]
-    assert in_order([squeeze(line, folder) for line in shown], printed), done.stdout
-
-
-def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
-    ran = []
-    for language, title, body in FENCE.findall(TUTORIAL.read_text(encoding="utf-8")):
-        if language == "python" and title:
-            path = tmp_path / title
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(body, encoding="utf-8")
-        elif language == "console":
-            for line, shown in console_commands(body):
-                words = shlex.split(line)
-                if words[:2] == ["suite", "tui"]:
-                    run_in_terminal(words, shown, tmp_path)
-                else:
-                    run_in_shell(words, shown, tmp_path)
-                ran.append(line)
+def test_the_tutorial_runs_as_written(page: Any, tmp_path: Path) -> None:
+    ran = page.run_through(tmp_path, run_command)
     assert len(ran) == 4, ran
 
 
-def test_the_keys_of_its_table_are_the_monitor_s() -> None:
+def test_a_shown_line_missing_from_the_screen_fails(page: Any) -> None:
+    [command] = page.commands("$ suite tui outputs\n  lr  0.1\n▌ done")
+    page.assert_shown(command, "▏ lr    0.1  running\n▊  done ▎\n")
+    with pytest.raises(AssertionError, match="not printed"):
+        page.assert_shown(command, "▊  done ▎\n▏ lr    0.1  running\n")
+
+
+def test_the_keys_of_its_table_are_the_monitor_s(page: Any) -> None:
     from overseer_tui.app import MonitorApp
     from overseer_tui.help_screen import TABLE_KEYS, describe_keys
 
     helped = " ".join(keys for keys, _ in [*describe_keys(MonitorApp.BINDINGS), *TABLE_KEYS])
-    text = TUTORIAL.read_text(encoding="utf-8")
-    table = [line for line in text.splitlines() if line.startswith("| `")]
+    table = [line for line in page.text().splitlines() if line.startswith("| `")]
     keys = [key for row in table for key in re.findall(r"`([^`]+)`", row.split("|")[1])]
     assert len(keys) > 20
     missing = [key for key in keys if key not in helped]

@@ -22,19 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import shlex
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorials" / "rl-benchmark.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
 DURATION = re.compile(r"\b\d+(?:\.\d+)? s\b")
 NUMBER = r"-?\d+(?:\.\d+)?"
@@ -42,69 +37,33 @@ RATE = re.compile(rf"{NUMBER}[kMGT]? \[{NUMBER}[kMGT]?-{NUMBER}[kMGT]?\] (\S+/s)
 ELO_ROW = re.compile(rf"^(\S+) {NUMBER} \[{NUMBER}, {NUMBER}\]$")
 RATED = " <elo> [<low>, <high>]"
 
-needs_tutorial = pytest.mark.skipif(
-    not TUTORIAL.is_file(), reason=f"the docs folder is not here ({TUTORIAL} is missing)"
-)
-
-
-@dataclass
-class Command:
-    line: str
-    shown: list[str] = field(default_factory=list)
-
-
-def fences(text: str) -> list[tuple[str, str]]:
-    return [(language, body) for language, body in FENCE.findall(text)]
-
-
-def parse_console(body: str) -> list[Command]:
-    commands: list[Command] = []
-    for line in body.splitlines():
-        if line.startswith("$ "):
-            commands.append(Command(line[2:]))
-        elif line.strip():
-            commands[-1].shown.append(line)
-    return commands
-
 
 def normalise(line: str) -> str:
+    """The line with spaces squeezed, durations, rates and Elo ratings as placeholders."""
     line = re.sub(r"\s+", " ", line).strip()
     line = DURATION.sub("<duration>", line)
     line = RATE.sub(r"<rate> \1", line)
     return ELO_ROW.sub(rf"\1{RATED}", line)
 
 
-def assert_shown(command: Command, output: str) -> None:
-    """Every shown line is a printed line, in order; a ratings table's rows in any order."""
-    printed = [normalise(line) for line in output.splitlines()]
-    expected = [normalise(line) for line in command.shown]
-    position = index = 0
-    while index < len(expected):
-        group = [expected[index]]
-        while group[0].endswith(RATED) and index + len(group) < len(expected):
-            if not expected[index + len(group)].endswith(RATED):
-                break
-            group.append(expected[index + len(group)])
-        size = len(group)
-        while position + size <= len(printed) and sorted(
-            printed[position : position + size]
-        ) != sorted(group):
-            position += 1
-        assert position + size <= len(printed), (
-            f"{command.line}: {command.shown[index]!r} not printed in\n{output}"
-        )
-        position += size
-        index += size
+def is_rating(line: str) -> bool:
+    """Whether a normalised line is a row of a ratings table, whose rows come in any order."""
+    return line.endswith(RATED)
 
 
-def run_command(command: Command, folder: Path) -> str:
+@pytest.fixture
+def page(tutorial: Any) -> Any:
+    """The tutorial, whose shown lines are printed lines, a ratings table's in any order."""
+    return tutorial("rl-benchmark.md", normalise, unordered=is_rating)
+
+
+def run_command(page: Any, command: Any, folder: Path) -> str:
+    """Run ``suite rl ...`` as this Python's ``-m overseer_suite``, on one thread: its stdout."""
     words = shlex.split(command.line)
     assert words[:2] == ["suite", "rl"], f"the tutorial's console runs `suite rl`: {command.line}"
     argv = [sys.executable, "-m", "overseer_suite", *words[1:]]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{command.line}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    printed: str = page.run(command, argv, folder, page.environment(OMP_NUM_THREADS="1"))
+    return printed
 
 
 def run_block(code: str, number: int, namespace: dict[str, object]) -> str:
@@ -115,26 +74,25 @@ def run_block(code: str, number: int, namespace: dict[str, object]) -> str:
 
 
 @pytest.mark.torch
-@needs_tutorial
-def test_the_tutorial_runs_and_prints_what_it_shows(tmp_path: Path) -> None:
+def test_the_tutorial_runs_and_prints_what_it_shows(page: Any, tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     namespace: dict[str, object] = {"__name__": "tutorial"}
-    blocks = fences(TUTORIAL.read_text(encoding="utf-8"))
+    blocks = page.blocks()
     ran: list[str] = []
     try:
-        for number, (language, body) in enumerate(blocks):
-            if language == "python":
-                output = run_block(body, number, namespace)
-                following = blocks[number + 1] if number + 1 < len(blocks) else ("", "")
-                expected = following[1] if following[0] == "text" else ""
-                where = f"tutorial block {number} ({body.splitlines()[0]!r})"
+        for number, block in enumerate(blocks):
+            if block.language == "python":
+                output = run_block(block.body, number, namespace)
+                following = blocks[number + 1] if number + 1 < len(blocks) else None
+                expected = following.body if following and following.language == "text" else ""
+                where = f"tutorial block {number} ({block.body.splitlines()[0]!r})"
                 assert output.rstrip().splitlines() == expected.rstrip().splitlines(), where
                 ran.append(where)
-            elif language == "console":
-                for command in parse_console(body):
-                    assert_shown(command, run_command(command, tmp_path))
+            elif block.language == "console":
+                for command in page.commands(block.body):
+                    page.assert_shown(command, run_command(page, command, tmp_path))
                     ran.append(command.line)
     finally:
         torch.set_num_threads(threads)
@@ -170,13 +128,12 @@ def parse_suite_command(line: str) -> None:
         pytest.fail(f"{line} does not parse: {said.getvalue().strip()}")
 
 
-@needs_tutorial
-def test_the_long_commands_parse() -> None:
+def test_the_long_commands_parse(page: Any) -> None:
     lines = [
         line
-        for language, body in fences(TUTORIAL.read_text(encoding="utf-8"))
-        if language == "sh"
-        for line in body.splitlines()
+        for block in page.blocks()
+        if block.language == "sh"
+        for line in block.body.splitlines()
         if line.strip()
     ]
     assert any(line.startswith("suite rl study") for line in lines)
@@ -205,8 +162,8 @@ def test_only_durations_rates_and_ratings_are_placeholders() -> None:
     assert normalise("won 94.0% of 200 games") != normalise("won 93.0% of 200 games")
 
 
-def test_a_ratings_table_may_come_in_another_order() -> None:
-    command = Command("suite rl arena", ["agent elo", "a  1.0  [0.0, 2.0]", "b  0.0  [0.0, 0.0]"])
-    assert_shown(command, "x\nagent elo\nb 0.0 [0.0, 0.0]\na 3.0 [1.0, 5.0]\n")
+def test_a_ratings_table_may_come_in_another_order(page: Any) -> None:
+    [command] = page.commands("$ suite rl arena\nagent elo\na  1.0  [0.0, 2.0]\nb  0.0  [0.0, 0.0]")
+    page.assert_shown(command, "x\nagent elo\nb 0.0 [0.0, 0.0]\na 3.0 [1.0, 5.0]\n")
     with pytest.raises(AssertionError, match="not printed"):
-        assert_shown(command, "agent elo\nb 0.0 [0.0, 0.0]\nc 3.0 [1.0, 5.0]\n")
+        page.assert_shown(command, "agent elo\nb 0.0 [0.0, 0.0]\nc 3.0 [1.0, 5.0]\n")
