@@ -15,6 +15,7 @@ Run = Callable[..., Any]
 GROUPS = (
     "argparse",
     "cpu_monitor",
+    "dash_panel",
     "early_stop",
     "gpu_monitor",
     "io_monitor",

@@ -98,12 +98,15 @@ def test_dash_without_the_monitor_says_what_to_install(tmp_path: Path) -> None:
 
     if any(point.name == "tui" for point in entry_points(group="overseer.commands")):
         pytest.skip("overseer-tui is installed: its tests drive `overseer --dash` in tmux")
+    if any(point.name == "dash_panel" for point in entry_points(group="overseer.instruments")):
+        pytest.skip("overseer-instruments is installed: its tests show its panel for --dash")
     script = tmp_path / "train.py"
     script.write_text("print('ran')\n")
     command = [sys.executable, "-m", "overseer", "--dash", str(script)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "overseer: error: --dash shows the run in overseer-tui: pip install overseer-tui"
+        "overseer: error: --dash shows the run in overseer-tui (pip install overseer-tui),"
+        " or in a plain panel with overseer-instruments (pip install overseer-instruments)"
     )
     assert "ran" not in done.stdout  # the script did not run without its view

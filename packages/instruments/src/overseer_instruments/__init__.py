@@ -28,6 +28,7 @@ __all__ = [
     "__version__",
     "compute_rate",
     "cpu_monitor",
+    "dash_panel",
     "early_stop",
     "gpu_monitor",
     "io_monitor",
@@ -49,6 +50,7 @@ __all__ = [
 _LAZY = {
     "compute_rate": ".rates",
     "cpu_monitor": ".cpu",
+    "dash_panel": ".dash",
     "early_stop": ".stopping",
     "gpu_monitor": ".gpu",
     "io_monitor": ".io",

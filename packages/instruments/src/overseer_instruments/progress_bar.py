@@ -22,6 +22,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from ._terminal import is_terminal
+
 __all__ = ["command_line", "progress"]
 
 Instrument = Callable[[Any], Any]
@@ -46,7 +48,7 @@ def progress(*, stream: TextIO | None = None) -> Instrument:
     def progress_instrument(ov: Any) -> Iterator[Any]:
         yield ov.phases.parse_args
         target = stream if stream is not None else sys.stderr
-        if not _is_terminal(target):
+        if not is_terminal(target):
             return
         bars = _Bars(target)
         subscription = ov.given.where("progress").subscribe(bars.update)
@@ -69,13 +71,6 @@ def command_line(ov: Any) -> Iterator[Any]:
     yield ov.phases.parse_args
     if ov.options.progress:
         ov.require(progress())
-
-
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):  # no isatty, or closed
-        return False
 
 
 class _Bars:
@@ -126,7 +121,7 @@ class _Bars:
 
         # Lines the script prints are drawn above the bars, but stdout is moved onto the
         # bars' stream only when both are the terminal: a piped stdout stays in its pipe.
-        both = _is_terminal(sys.stdout)
+        both = is_terminal(sys.stdout)
         display = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

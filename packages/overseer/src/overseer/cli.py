@@ -4,9 +4,10 @@ Also ``overseer [OPTIONS] -m module[:function] ARGS...``, ``python -m overseer .
 ``suite run ...``. Options come before the script; ``overseer --help`` lists every
 instrument found (voirfile and installed packages) with its flags.
 
-``overseer --dash [OPTIONS] script.py ARGS...`` shows what the script gives, live, in the
-monitor of overseer-tui (the same view as ``suite tui -- script.py``), as ``voir --dash``
-does.
+``overseer --dash [OPTIONS] script.py ARGS...`` shows what the script gives, live, as
+``voir --dash`` does: in the monitor of overseer-tui (the same view as ``suite tui --
+script.py``) when it is installed, else in the live panel of overseer-instruments
+(``--dash-panel``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 DASH = "--dash"
+PANEL = "--dash-panel"  # the dash_panel instrument's flag
 
 
 def _options_part(arguments: list[str]) -> list[str]:
@@ -56,19 +58,22 @@ def _options_part(arguments: list[str]) -> list[str]:
 
 
 def _dash(arguments: list[str]) -> int:
-    """Run the script under a child overseer and watch it in the ``tui`` command's monitor.
-
-    The monitor is found as every command of the suite is, by its entry point.
-    """
+    """Watch the script in the ``tui`` command's monitor, else in the ``dash_panel``
+    instrument's live panel; both are found by their entry points."""
     from importlib.metadata import entry_points
 
-    found = [point for point in entry_points(group="overseer.commands") if point.name == "tui"]
-    if not found:
-        message = "overseer: error: --dash shows the run in overseer-tui: pip install overseer-tui"
-        print(message, file=sys.stderr)
-        return 2
-    status = found[0].load()(["--", *arguments])
-    return int(status or 0)
+    monitor = [point for point in entry_points(group="overseer.commands") if point.name == "tui"]
+    if monitor:
+        # The monitor runs the script under a child overseer and watches its stream.
+        return int(monitor[0].load()(["--", *arguments]) or 0)
+    if any(point.name == "dash_panel" for point in entry_points(group="overseer.instruments")):
+        return main([PANEL, *arguments])
+    message = (
+        "overseer: error: --dash shows the run in overseer-tui (pip install overseer-tui),"
+        " or in a plain panel with overseer-instruments (pip install overseer-instruments)"
+    )
+    print(message, file=sys.stderr)
+    return 2
 
 
 def command(argv: list[str]) -> int:
