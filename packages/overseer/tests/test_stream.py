@@ -29,6 +29,7 @@ from overseer.stream import (
     encode_record,
     open_sink,
     parse_record,
+    read_number,
     read_records,
     summarise,
 )
@@ -241,6 +242,28 @@ def test_values_that_are_not_json_are_summarised_key_by_key() -> None:
     assert record["$t"] == 1.0
     assert line.endswith("}\n")
     assert line.count("\n") == 1
+
+
+def test_numbers_read_back_from_the_stand_ins_written_for_them() -> None:
+    written = {
+        "int": 3,
+        "nan": float("nan"),
+        "up": float("inf"),
+        "down": float("-inf"),
+        "tensor": {"$tensor": {"shape": [], "dtype": "float32", "value": 0.5}},
+        "array": {"$ndarray": {"shape": [1], "dtype": "float64", "value": 2.0}},
+    }
+    record = parse_record(encode_record(written, {"$t": 1.0}))
+    assert record is not None
+    read = {key: read_number(record[key]) for key in written}
+    assert read["int"] == 3.0
+    assert str(read["nan"]) == "nan"
+    assert (read["up"], read["down"], read["tensor"], read["array"]) == (
+        float("inf"), float("-inf"), 0.5, 2.0,
+    )  # fmt: skip
+    # Not numbers: flags, words, whole tensors, other stand-ins.
+    for value in (True, "3", "nan", {"$tensor": {"shape": [2]}}, {"$repr": "x"}, [1.0], None):
+        assert read_number(value) is None
 
 
 def test_a_value_whose_repr_fails_does_not_lose_its_record() -> None:

@@ -25,6 +25,37 @@ _ENCODE_ERRORS = (TypeError, ValueError, RecursionError)
 # ---------------------------------------------------------------------------- summaries
 
 
+_NUMBERS_READ = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_ONE_NUMBER = ("$tensor", "$ndarray")
+
+
+def read_number(value: Any) -> float | None:
+    """The number a value read from the stream stands for, or None when it is not one.
+
+    The reverse of what :func:`summarise` writes for numbers: ints and floats, the strings
+    ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, and the ``value`` of a tensor or array
+    stand-in that holds one number. Booleans are not numbers here.
+
+    Example:
+        >>> read_number(3), read_number("-Infinity"), read_number({"$tensor": {"value": 0.5}})
+        (3.0, -inf, 0.5)
+        >>> read_number(True) is None and read_number("3") is None
+        True
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return _NUMBERS_READ.get(value)
+    if isinstance(value, dict) and len(value) == 1:
+        kind, described = next(iter(value.items()))
+        if kind in _ONE_NUMBER and isinstance(described, dict) and "value" in described:
+            inner = described["value"]
+            return None if isinstance(inner, dict) else read_number(inner)
+    return None
+
+
 def summarise(value: Any) -> Any:
     """A stand-in for ``value`` that strict JSON can hold (see the table of :mod:`overseer.stream`).
 

@@ -41,7 +41,7 @@ Data records are the dicts given, the metadata added; user keys never start with
     {"loss": 0.53, "task": "train", "$t": 1795352331.02, "$pid": 4242, "$rank": 0}
 
 Values that JSON cannot hold are written key by key as stand-ins, never dropped with their
-record (:func:`summarise`):
+record (:func:`summarise`; :func:`read_number` reads the numbers back):
 
 ==================================  =============================================================
 ``float("nan")``, ``±inf``          ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (strings, anywhere)
@@ -75,7 +75,13 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ._stream_encoding import encode_record, parse_record, read_records, summarise
+from ._stream_encoding import (
+    encode_record,
+    parse_record,
+    read_number,
+    read_records,
+    summarise,
+)
 from ._stream_sink import DataSink
 from .errors import UsageError
 from .schema import DATA_FD_ENV, DEFAULT_DATA_FD, SMUGGLE_ENV, SMUGGLE_PREFIX
@@ -85,6 +91,7 @@ __all__ = [
     "encode_record",
     "open_sink",
     "parse_record",
+    "read_number",
     "read_records",
     "summarise",
 ]

@@ -13,11 +13,12 @@ sources and views can use them alone::
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from overseer.stream import read_number
 
 __all__ = [
     "LOG_LEVELS",
@@ -34,7 +35,6 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_LIMIT = 10_000
 #: Keys of a data record that describe it rather than measure something.
 NOT_METRICS = frozenset({"step", "task", "units", "progress", "gpudata", "batch"})
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 # No leading word boundary: "ValueError:" and "UserWarning:" count.
 _ERROR_WORDS = re.compile(r"(ERROR|Error|Traceback|Exception|CRITICAL|FATAL)\b")
 _WARNING_WORDS = re.compile(r"(WARNING|Warning|WARN)\b")
@@ -119,15 +119,4 @@ def metric_value(value: Any) -> float | None:
         metric_value({"$tensor": {"shape": [], "value": 0.5}})  # 0.5
         metric_value(True)  # None: flags are not metrics
     """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        return _NON_FINITE.get(value)
-    if isinstance(value, dict):
-        tensor = value.get("$tensor")
-        if isinstance(tensor, dict) and "value" in tensor:
-            inner = tensor["value"]
-            return None if isinstance(inner, dict) else metric_value(inner)
-    return None
+    return read_number(value)

@@ -17,7 +17,9 @@ a folder of its own, found again by its signature or its two-word alias::
         xp.link.push_metrics({"loss": 0.5})
 
 ``suite xp run -- --lr=0.01`` runs it under the overseer, ``suite xp launch`` on Slurm,
-``suite xp grid NAME`` a whole grid, ``suite xp info -1`` tells how the latest one did.
+``suite xp grid NAME`` a whole grid, ``suite xp info -1`` tells how the latest one did. In a
+notebook, ``runs()``, ``monitor(-1)`` and ``review(-1)`` show the store's XPs, the latest
+one's values live, and a figure of its metrics.
 A Dora project ports by changing ``from dora import`` to ``from overseer_xpmanager import``.
 """
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from ._hydra_main import hydra_main
     from .explore import Explorer, Launcher
     from .main import DecoratedMain, argparse_main
+    from .notebook import monitor, review, runs
     from .store import XP, Store
 
 __version__ = "0.1.0"
@@ -51,6 +54,9 @@ __all__ = [  # noqa: RUF022
     "distrib",
     "get_xp",
     "hydra_main",
+    "monitor",
+    "review",
+    "runs",
 ]
 
 _LAZY = {
@@ -62,6 +68,9 @@ _LAZY = {
     "argparse_main": ".main",
     "distrib": ".distrib",
     "hydra_main": "._hydra_main",
+    "monitor": ".notebook",
+    "review": ".notebook",
+    "runs": ".notebook",
 }
 
 
