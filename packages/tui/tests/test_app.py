@@ -131,6 +131,27 @@ def test_p_and_o_show_and_hide_the_plot_and_the_log() -> None:
     drive(scenario)
 
 
+def test_a_runs_gpus_are_sampled_once_per_gpudata_record() -> None:
+    async def scenario(app: MonitorApp, pilot: Pilot[None], source: FakeSource) -> None:
+        device = app.gpu_history.devices()[0]
+        run = next(run for run in source.runs.runs.values() if run.gpus)
+        before = len(app.gpu_history.loads(device))
+
+        async def changed(data: dict[str, Any]) -> int:
+            # What a poll does when the run got an entry (without the fake runs moving on).
+            run.apply({"event": "data", "data": data, "t": app.clock.now()})
+            source.runs.touch(run.sig)
+            app._take_changes(app.clock.now())
+            await pilot.pause()
+            return len(app.gpu_history.loads(device)) - before
+
+        assert await changed({"loss": 0.5}) == 0  # the run changed, not its GPUs
+        assert await changed({"gpudata": dict(run.gpus)}) == 1  # the same reading, again
+        assert await changed({"step": 3}) == 1
+
+    drive(scenario, gpus=1)
+
+
 def test_the_gpu_panel_shows_only_with_gpus_and_g_hides_it() -> None:
     async def no_gpu(app: MonitorApp, pilot: Pilot[None], source: FakeSource) -> None:
         assert not app.gpu_view.display

@@ -111,12 +111,14 @@ def test_the_default_history_holds_120_samples() -> None:
     assert len(history.loads("0")) == 120
 
 
-def test_the_same_reading_given_again_is_not_a_new_sample() -> None:
+def test_a_reading_equal_to_the_last_is_still_a_sample() -> None:
+    # An idle GPU polled every second reads the same: its sparkline still moves on.
     history = GpuHistory()
     history.add([reading(load=0.5)], t=1.0)
     history.add([reading(load=0.5)], t=2.0)
     history.add([reading(load=0.6)], t=3.0)
-    assert history.loads("0") == [0.5, 0.6]
+    assert history.loads("0") == [0.5, 0.5, 0.6]
+    assert history.updated["0"] == 3.0
 
 
 def test_a_reading_without_load_or_memory_adds_no_sample() -> None:

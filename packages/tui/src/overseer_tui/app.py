@@ -97,6 +97,7 @@ class MonitorApp(App[None]):
         self.chosen_metrics = list(metrics)
         self.metric_names: list[str] = []
         self.gpu_history = GpuHistory()
+        self._gpu_records: dict[str, int] = {}  # each run's gpu_records when last added
         self.local_gpus = local_gpus
         self.hidden_panels: set[str] = set()
         self.input_mode: str | None = None
@@ -228,7 +229,9 @@ class MonitorApp(App[None]):
         runs = self.source.runs.runs
         for sig in sigs:
             run = runs.get(sig)
-            if run is not None and run.gpus:
+            # A run changes with every value it gets; its GPUs only with a gpudata record.
+            if run is not None and run.gpus and run.gpu_records != self._gpu_records.get(sig):
+                self._gpu_records[sig] = run.gpu_records
                 self.gpu_history.add(readings_from_gpudata(run.gpus), now)
         if self.gpu_history.devices():
             self.gpu_view.update(self.gpu_history, runs)
@@ -247,10 +250,10 @@ class MonitorApp(App[None]):
     def _update_title(self) -> None:
         runs = self.source.runs.runs.values()
         live = sum(1 for run in runs if run.status.value == "RUNNING")
-        shown = len(self.table.visible_runs()) if hasattr(self.table, "visible_runs") else None
+        shown = len(self.table.visible_runs())
         total = len(self.source.runs.runs)
         count = f"{total} run" if total == 1 else f"{total} runs"
-        if shown is not None and shown != total:
+        if shown != total:
             count = f"{shown} of {count}"
         metric = self.plot.state.metric or "-"
         parts = [self.source.title, count, f"{live} running", f"plot: {metric}"]

@@ -119,11 +119,10 @@ def make_source(options: argparse.Namespace, script: list[str]) -> Source:
             message = "a script to run (after --) is watched alone: drop the store and selectors"
             raise TuiError(message)
         return LiveSource(script)
-    from .selector import parse_selectors
     from .store_source import StoreSource
 
     root, selectors = split_words(options.words)
-    parse_selectors(selectors)  # a bad selector fails here, before the screen changes
+    # A bad selector, store or grid fails here, before the screen changes.
     return StoreSource(root, grid=options.grid, selectors=selectors)
 
 

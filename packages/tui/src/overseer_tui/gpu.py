@@ -164,8 +164,8 @@ def read_local_gpus() -> list[GpuReading]:
 class GpuHistory:
     """The latest reading and the last loads and memory fractions of each device.
 
-    A reading equal to the device's latest one is not a new sample: a run's gpudata is
-    given again each time its other values change.
+    Every reading added is a sample, equal to the one before or not (an idle GPU reads the
+    same every second): callers add a run's gpudata only when it got a new record.
     """
 
     def __init__(self, length: int = HISTORY_LENGTH) -> None:
@@ -178,8 +178,6 @@ class GpuHistory:
     def add(self, readings: Sequence[GpuReading], t: float) -> None:
         """Record ``readings`` taken at ``t``."""
         for reading in readings:
-            if self._latest.get(reading.key) == reading:
-                continue
             self._latest[reading.key] = reading
             self.updated[reading.key] = t
             if reading.load is not None:

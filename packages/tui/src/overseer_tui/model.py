@@ -104,6 +104,7 @@ class Run:
         self.step: float | None = None
         self.progress: tuple[float, float] | None = None
         self.gpus: dict[str, dict[str, Any]] = {}
+        self.gpu_records = 0  # gpudata records applied: a change of it is a new reading
         self.error: str | None = None
         self._records = 0
         self._signalled = False
@@ -199,6 +200,7 @@ class Run:
         self._apply_progress(record.get("progress"), t)
         gpudata = record.get("gpudata")
         if isinstance(gpudata, dict):
+            self.gpu_records += 1
             for key, device in gpudata.items():
                 if isinstance(device, dict):
                     self.gpus[str(key)] = device
