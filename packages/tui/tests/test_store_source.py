@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import io
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -198,6 +200,46 @@ def test_a_new_xp_appears_once_its_argv_json_is_written(store: Path) -> None:
     assert by_name(source)["cool-velvet"].status is RunStatus.PENDING  # no job.json yet
 
 
+def test_a_deleted_xp_leaves_the_runs_and_is_read_no_more(store: Path) -> None:
+    source = loaded(store)
+    membership = source.runs.membership
+    shutil.rmtree(store / "xps" / "4cf2e0e9e3a1")
+    assert source.poll() is True
+    assert list(by_name(source)) == ["modest-badger"]
+    assert source.runs.membership != membership
+    assert source.poll() is False  # nothing left to read of it
+    # A folder of the same name made again is a new XP.
+    make_xp(store, "4cf2e0e9e3a1", "dapper-heron", events=[start(), given(loss=0.5)])
+    load(source)
+    assert ys(by_name(source)["dapper-heron"], "loss") == [0.5]
+
+
+def test_the_monitor_drops_a_deleted_run_even_when_it_was_marked(store: Path) -> None:
+    from overseer_tui.app import MonitorApp
+
+    app = MonitorApp(StoreSource(store), interval=3600, local_gpus=False)
+
+    async def main() -> None:
+        async with app.run_test(size=(140, 40)) as pilot:
+            while app.source.loading:
+                app.poll_source()
+                await pilot.pause()
+            # Newest first: dapper-heron is under the cursor; space marks it too.
+            assert [run.name for run in app.table.visible_runs()] == [
+                "dapper-heron", "modest-badger",
+            ]  # fmt: skip
+            await pilot.press("space")
+            assert app.plot_sigs() == ["4cf2e0e9e3a1"]
+            shutil.rmtree(store / "xps" / "4cf2e0e9e3a1")
+            app.poll_source()
+            await pilot.pause()
+            assert [run.name for run in app.table.visible_runs()] == ["modest-badger"]
+            assert " 1 run · " in str(app.query_one("#title").render())
+            assert app.plot_sigs() == ["1dcfb3d6ca05"]
+
+    asyncio.run(main())
+
+
 def test_a_grid_shows_its_xps_only_and_follows_new_links(store: Path) -> None:
     source = loaded(store, grid="scaling")
     assert source.title.endswith("grid scaling")
@@ -243,6 +285,25 @@ def test_a_truncated_events_file_starts_the_run_over(store: Path) -> None:
     append_lines(events, [given(t=T0 + 501, step=1, loss=9.0)])
     source.poll()
     assert ys(badger, "loss") == [9.0]
+
+
+def test_a_metric_of_both_files_keeps_its_history_when_the_events_restart(
+    store: Path,
+) -> None:
+    make_xp(
+        store,
+        "77aa00bb11cc",
+        "steady-lark",
+        events=[start(), given(step=1, loss=2.0), given(step=2, loss=1.5)],
+        history=[{"step": 3, "loss": 1.2}],
+    )
+    source = loaded(store)
+    lark = by_name(source)["steady-lark"]
+    assert ys(lark, "loss") == [2.0, 1.5]  # given and pushed: plotted from the events
+    events = store / "xps" / "77aa00bb11cc" / "events.jsonl"
+    events.write_text(json.dumps(start(t=T0 + 500)) + "\n", encoding="utf-8")
+    load(source)
+    assert ys(lark, "loss") == [1.2]  # until the events give it again, the history's
 
 
 def test_corrupt_lines_are_counted_and_skipped(store: Path) -> None:

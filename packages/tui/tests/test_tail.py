@@ -89,6 +89,21 @@ def test_truncation_restarts_from_the_first_byte(tmp_path: Path) -> None:
     assert not tail.read().restarted
 
 
+def test_rewind_reads_every_line_again_as_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2}\n')
+    tail = JsonlTail(path)
+    assert [record["a"] for record in tail.read().records] == [1, 2]
+    assert not tail.changed()
+    tail.rewind()
+    assert tail.changed()
+    again = tail.read()
+    assert again.restarted
+    assert [record["a"] for record in again.records] == [1, 2]
+    assert not tail.changed()
+    assert not tail.read().restarted
+
+
 def test_replacing_the_file_restarts_even_when_it_is_longer(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"a\n")

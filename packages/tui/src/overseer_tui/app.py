@@ -102,7 +102,7 @@ class MonitorApp(App[None]):
         self.hidden_panels: set[str] = set()
         self.input_mode: str | None = None
         self._auto_hidden: str | None = None
-        self._known_runs = 0
+        self._membership = -1  # the run set's membership the table was built for
         self._ages_drawn = 0.0
         self.polls = 0
         self.frames = 0
@@ -189,8 +189,8 @@ class MonitorApp(App[None]):
         runs = self.source.runs
         sigs = runs.take_changes()
         metric_names = runs.metric_names()
-        if len(runs.runs) != self._known_runs or metric_names != self.metric_names:
-            self._known_runs = len(runs.runs)
+        if runs.membership != self._membership or metric_names != self.metric_names:
+            self._membership = runs.membership
             self.metric_names = metric_names
             self._reset_table(now)
         else:

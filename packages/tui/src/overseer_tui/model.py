@@ -291,6 +291,8 @@ class RunSet:
     def __init__(self) -> None:
         self.runs: dict[str, Run] = {}
         self.version = 0
+        #: Changes with every run added anew or removed: the table's rows must be rebuilt.
+        self.membership = 0
         self._changed: set[str] = set()
 
     def __len__(self) -> int:
@@ -298,8 +300,17 @@ class RunSet:
 
     def add(self, run: Run) -> None:
         """Add (or replace) ``run``; it counts as changed."""
+        if run.sig not in self.runs:
+            self.membership += 1
         self.runs[run.sig] = run
         self.touch(run.sig)
+
+    def remove(self, sig: str) -> None:
+        """Forget the run ``sig`` (its folder is gone), if it is known."""
+        if self.runs.pop(sig, None) is not None:
+            self.membership += 1
+            self.version += 1
+            self._changed.discard(sig)
 
     def touch(self, sig: str) -> None:
         """Mark the run ``sig`` changed."""

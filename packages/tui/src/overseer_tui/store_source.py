@@ -161,8 +161,8 @@ class StoreSource:
             Whether any run was added or changed (always True while ``loading``).
         """
         deadline = time.perf_counter() + self._budget
-        self._discover()
-        changed = self._define(deadline)
+        removed = self._discover()
+        changed = self._define(deadline) or removed
         if not self._backlog and not self._to_define:
             self._check_watches()
         changed = self._read_backlog(deadline) or changed
@@ -172,25 +172,42 @@ class StoreSource:
     def close(self) -> None:
         """Nothing to stop: the store is only read."""
 
-    def _discover(self) -> None:
-        """Queue the XP folders that appeared (or got their argv.json) since the last look."""
+    def _discover(self) -> bool:
+        """Queue the XP folders that appeared (or got their argv.json) since the last look,
+        and forget those that went away; tell whether a run was removed."""
         key = _stat_key(self._folder)
         recent = key is not None and time.time() - key[1] / 1e9 < _RACY_SECONDS
+        removed = False
         if key != self._listing_key or recent:
             self._listing_key = key
             try:
-                names = os.listdir(self._folder)
+                names = set(os.listdir(self._folder))
             except OSError:
-                names = []
-            for name in sorted(set(names) - self._known):
+                names = set()
+            for name in sorted(names - self._known):
                 if not name.startswith("."):
                     self._known.add(name)
                     self._waiting[name] = None
+            for name in self._known - names:
+                removed = removed or name in self.runs.runs
+                self._forget(name)
         for name, seen in list(self._waiting.items()):
             argv_key = _stat_key(self._folder / name / "argv.json")
             if argv_key is not None and argv_key != seen:
                 self._waiting[name] = argv_key
                 self._to_define.append(name)
+        return removed
+
+    def _forget(self, name: str) -> None:
+        """Drop everything known of the XP folder ``name``, which was deleted."""
+        self._known.discard(name)
+        self._waiting.pop(name, None)
+        self._defined.pop(name, None)
+        self._watches.pop(name, None)
+        self._backlog.pop(name, None)
+        if name in self._to_define:
+            self._to_define = deque(queued for queued in self._to_define if queued != name)
+        self.runs.remove(name)
 
     def _define(self, deadline: float) -> bool:
         """Read argv.json, meta.json and job.json of the queued XPs; keep those selected."""
@@ -286,7 +303,10 @@ class StoreSource:
             self.file_reads += 1
             chunk = watch.events.read()
             if chunk.restarted:
+                # The metrics built from the events go, those the history fed with them too:
+                # the history is read again below.
                 run.reset_events()
+                watch.history.rewind()
             for record in chunk.records:
                 run.apply(record)
             changed = changed or chunk.restarted or bool(chunk.records)

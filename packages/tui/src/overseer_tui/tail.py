@@ -80,6 +80,12 @@ class LineTail:
         self.more = False
         self._identity: tuple[int, int] | None = None
         self._seen: tuple[int, int, int, int] | None = None
+        self._rewound = False
+
+    def rewind(self) -> None:
+        """Read the file again from its start: the next read returns every line, with
+        ``restarted=True``, as after a truncation."""
+        self.offset, self._seen, self._rewound = 0, None, True
 
     def changed(self) -> bool:
         """Whether :meth:`read` could return something new; costs one ``os.stat``."""
@@ -96,7 +102,8 @@ class LineTail:
         try:
             with open(self.path, "rb") as handle:
                 status = os.fstat(handle.fileno())
-                restarted = self._follow(status)
+                restarted = self._follow(status) or self._rewound
+                self._rewound = False
                 complete = self._read_complete_lines(handle, status.st_size)
         except _MISSING:
             self.more = False
@@ -158,6 +165,10 @@ class JsonlTail:
     def offset(self) -> int:
         """Bytes consumed so far."""
         return self._lines.offset
+
+    def rewind(self) -> None:
+        """Read the file again from its start (see :meth:`LineTail.rewind`)."""
+        self._lines.rewind()
 
     @property
     def more(self) -> bool:
