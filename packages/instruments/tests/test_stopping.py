@@ -63,6 +63,28 @@ def test_only_records_holding_the_key_count(run_overseer: Any) -> None:
     assert finished.events("stop") == [{"value": "early_stop: 3 records of 'epoch'"}]
 
 
+def test_at_stops_at_the_first_record_whose_key_reaches_it(run_overseer: Any) -> None:
+    flags = ("--early-stop-key", "step", "--early-stop-at", "41.5", "--log-given")
+    finished = run_overseer(*flags, "stopping_steps.py")
+    assert finished.returncode == 0, finished.stderr
+    assert "last step given: 42" in finished.stdout
+    assert finished.events("stop") == [{"value": "early_stop: 'step' reached 42 (at 41.5)"}]
+    assert progress_of(finished) == [[step, 41.5] for step in range(43)]
+
+
+def test_a_budget_at_a_value_holds_across_a_resume(run_overseer: Any) -> None:
+    # A run resumed at 640 samples stops at 1,024 (6 steps of 64), where a count of records
+    # would have started over and trained 1,000 samples more.
+    flags = ("--early-stop-key", "samples", "--early-stop-at", "1000")
+    finished = run_overseer(*flags, "stopping_samples.py", "640")
+    assert finished.returncode == 0, finished.stderr
+    assert "samples reached: 1024" in finished.stdout
+    assert finished.events("stop") == [{"value": "early_stop: 'samples' reached 1024 (at 1000)"}]
+    # Started beyond the budget, the run stops at its first step.
+    again = run_overseer(*flags, "stopping_samples.py", "1024")
+    assert "samples reached: 1088" in again.stdout
+
+
 def test_a_voirfile_requires_it_with_arguments(run_overseer: Any, workdir: Path) -> None:
     (workdir / "voirfile.py").write_text(
         "from overseer_instruments import early_stop\n\n\n"
@@ -154,6 +176,11 @@ def test_a_record_from_a_background_thread_stops_the_main_thread(run_overseer: A
         (["--early-stop-seconds", "-1"], "--early-stop-seconds: expected a number of seconds"),
         (["--early-stop-seconds", "nan"], "--early-stop-seconds: expected a number of seconds"),
         (["--early-stop-signal", "kill"], "--early-stop-signal: invalid choice: 'kill'"),
+        (["--early-stop-at", "nan"], "--early-stop-at: expected a number, e.g. 8000, not 'nan'"),
+        (
+            ["--early-stop-n", "5", "--early-stop-at", "9"],
+            "--early-stop-n and --early-stop-at are two ends: give one",
+        ),
     ],
 )
 def test_bad_flags_end_the_run_with_one_line(
@@ -174,6 +201,9 @@ def test_bad_flags_end_the_run_with_one_line(
         ({"seconds": float("inf")}, r"early_stop\(seconds=inf\) must be a number"),
         ({"key": ""}, r"early_stop\(key=''\) must be the name of a key"),
         ({"signal": "kill"}, r"early_stop\(signal='kill'\) is unknown: use 'raise' or 'event'"),
+        ({"at": "8000"}, r"early_stop\(at='8000'\) must be a finite number"),
+        ({"at": float("inf")}, r"early_stop\(at=inf\) must be a finite number"),
+        ({"n": 3, "at": 5}, r"early_stop\(n=3, at=5\) has two ends: give n or at"),
     ],
 )
 def test_bad_arguments_are_configuration_errors(arguments: dict[str, Any], message: str) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from overseer_rlbench.checkpoint import latest_checkpoint, load_checkpoint
+
 pytest.importorskip("overseer_xpmanager")
 pytest.importorskip("overseer_instruments")  # each run is measured by --train-rate
 pytestmark = pytest.mark.torch
@@ -41,6 +43,12 @@ TINY_STUDY = [
 ]  # the default flags, with a short rate window that gives the tiny runs a rate
 
 
+def stops_of(xp_folder: Path) -> list[str]:
+    """The values of the stop control records in the XP's event stream."""
+    entries = [json.loads(line) for line in (xp_folder / "events.jsonl").read_text().splitlines()]
+    return [entry["data"]["value"] for entry in entries if entry["event"] == "stop"]
+
+
 def _study(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "overseer_rlbench", *TINY_STUDY, *extra],
@@ -64,6 +72,14 @@ def test_a_study_trains_rates_reports_and_reuses_its_runs(tmp_path: Path) -> Non
         assert run["flops"] > 0
         assert run["train_rate"] > 0  # the overseer's rate instrument measured the run
         assert (store / "xps" / run["sig"]).is_dir()
+        # The overseer's early stop ended the run at its budget, inside the give of the
+        # learner step that reached it; the trainer saved its checkpoint there.
+        assert stops_of(store / "xps" / run["sig"]) == [
+            f"early_stop: 'samples' reached {run['samples']} (at {run['samples']})"
+        ]
+        latest = latest_checkpoint(store / "xps" / run["sig"])
+        assert latest is not None
+        assert load_checkpoint(latest).samples == run["samples"]
     assert (store / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "arena, 3x3" in first.stdout
     assert "perfect" in first.stdout  # the solver plays in the arena up to 4x4

@@ -135,6 +135,23 @@ def test_settings_given_to_the_plan_are_under_the_grid_s_own(main: ArgparseMain)
     assert plan.items[0].settings == {"gpus": 2, "time": 60, "partition": "debug"}
 
 
+@Explorer
+def flagged(launcher: Launcher) -> None:
+    launcher.slurm(overseer_flags=["--early-stop-at=9"])(lr=0.1)
+    launcher(lr=0.2)
+
+
+def test_overseer_flags_of_the_command_line_and_of_a_launch_add_up(main: ArgparseMain) -> None:
+    from overseer_xpmanager._cmd_grid import _apply_command_line_settings
+
+    plan = plan_grid(main, flagged)
+    _apply_command_line_settings(plan, {"overseer_flags": ["--train-rate"], "gpus": 1})
+    assert [item.settings for item in plan.items] == [
+        {"overseer_flags": ["--train-rate", "--early-stop-at=9"], "gpus": 1},
+        {"overseer_flags": ["--train-rate"], "gpus": 1},
+    ]
+
+
 # The table.
 
 

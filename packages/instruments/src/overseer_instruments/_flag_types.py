@@ -9,12 +9,23 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["names", "positive_number", "positive_whole", "seconds", "whole"]
+__all__ = ["finite_number", "names", "positive_number", "positive_whole", "seconds", "whole"]
 
 
 def positive_number(text: str) -> float:
     """A finite number above 0 (``--rate-interval 0.5``)."""
     return _positive(text, "a number above 0, e.g. 0.5")
+
+
+def finite_number(text: str) -> float:
+    """Any finite number (``--early-stop-at 8000``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a number, e.g. 8000, not {text!r}")
+    return value
 
 
 def seconds(text: str) -> float:

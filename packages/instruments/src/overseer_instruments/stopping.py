@@ -1,8 +1,12 @@
-"""The ``early_stop`` instrument: end the script after N records of a key, or a time budget.
+"""The ``early_stop`` instrument: end the script after N records of a key, once a key's value
+reaches a budget, or after a time budget.
 
 From the command line, ``--early-stop`` stops after 100 records holding ``step``; any of
-``--early-stop-n N``, ``--early-stop-key KEY``, ``--early-stop-seconds S``,
-``--early-stop-task TASK`` and ``--early-stop-signal {raise,event}`` also turns it on.
+``--early-stop-n N``, ``--early-stop-at VALUE``, ``--early-stop-key KEY``,
+``--early-stop-seconds S``, ``--early-stop-task TASK`` and ``--early-stop-signal
+{raise,event}`` also turns it on. ``--early-stop-key samples --early-stop-at 8000`` stops at
+the first record whose ``samples`` is 8000 or more: a budget the script counts itself, which
+a run resumed from a checkpoint keeps (a count of records starts over with the process).
 From a voirfile::
 
     from overseer_instruments import early_stop
@@ -27,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._flag_types import positive_whole, seconds
+from ._flag_types import finite_number, positive_whole, seconds
 from .errors import ConfigurationError
 
 __all__ = ["command_line", "early_stop"]
@@ -49,19 +53,24 @@ def early_stop(
     n: int | None = None,
     *,
     key: str = "step",
+    at: float | None = None,
     seconds: float | None = None,
     task: str | None = None,
     signal: Signal = "raise",
 ) -> Instrument:
-    """An instrument ending the script after ``n`` records holding ``key``, or ``seconds``.
+    """An instrument ending the script after ``n`` records holding ``key``, at the first
+    record whose ``key`` is ``at`` or more, or after ``seconds``.
 
-    With neither ``n`` nor ``seconds``, it stops after 100 records; with ``seconds`` alone,
-    only the time budget counts. Progress is given as ``task="early_stop",
-    progress=(count, n)`` (``(elapsed, seconds)`` in whole seconds for a time budget alone).
+    With none of ``n``, ``at`` and ``seconds``, it stops after 100 records; with ``seconds``
+    alone, only the time budget counts. Progress is given as ``task="early_stop",
+    progress=(count, n)`` (``(value, at)`` with ``at``; ``(elapsed, seconds)`` in whole
+    seconds for a time budget alone).
 
     Args:
         n: how many records holding ``key`` the script gives before it is stopped.
         key: the key counted records hold.
+        at: instead of ``n``, the value of ``key`` that ends the script: a budget the script
+            counts (samples seen, tokens), which a resumed run carries on.
         seconds: the time budget, counted from the start of the script.
         task: count only records whose ``task`` is this.
         signal: ``"raise"`` ends the script (in its main thread); ``"event"`` only writes a
@@ -69,19 +78,23 @@ def early_stop(
             "elapsed"}`` and lets the script go on.
 
     Raises:
-        ConfigurationError: ``n`` or ``seconds`` not above 0, an empty key, an unknown signal.
+        ConfigurationError: ``n`` or ``seconds`` not above 0, ``at`` not a finite number,
+            both ``n`` and ``at``, an empty key, an unknown signal.
 
     Example::
 
         ov.require(early_stop(seconds=600, signal="event"))
+        ov.require(early_stop(key="samples", at=8000))
     """
-    limits = _Limits(_check_n(n), _check_key(key), _check_seconds(seconds), task, signal)
+    limits = _Limits(
+        _check_n(n), _check_key(key), _check_seconds(seconds), task, signal, _check_at(at, n)
+    )
     if task is not None and not isinstance(task, str):
         raise ConfigurationError(f"early_stop(task=...) is a task name or None, not {task!r}")
     if signal not in SIGNALS:
         message = f"early_stop(signal={signal!r}) is unknown: use 'raise' or 'event'"
         raise ConfigurationError(message)
-    if limits.n is None and limits.seconds is None:
+    if limits.n is None and limits.at is None and limits.seconds is None:
         limits.n = DEFAULT_N
 
     def early_stop_instrument(ov: Any) -> Iterator[Any]:
@@ -105,6 +118,12 @@ def command_line(ov: Any) -> Iterator[Any]:
         metavar="N",
         help=f"stop after N records (default: {DEFAULT_N}; each --early-stop-* turns it on)",
     )
+    add(
+        "--early-stop-at",
+        type=finite_number,
+        metavar="VALUE",
+        help="instead of N records, stop at the first record whose KEY is VALUE or more",
+    )
     add("--early-stop-key", metavar="KEY", help="the key counted records hold (default: step)")
     add("--early-stop-seconds", type=seconds, metavar="S", help="stop after S seconds")
     add("--early-stop-task", metavar="TASK", help="count only the records of this task")
@@ -115,13 +134,23 @@ def command_line(ov: Any) -> Iterator[Any]:
     )
     yield ov.phases.parse_args
     options = ov.options
-    flags = (options.early_stop_n, options.early_stop_key, options.early_stop_seconds)
+    flags = (
+        options.early_stop_n,
+        options.early_stop_at,
+        options.early_stop_key,
+        options.early_stop_seconds,
+    )
+    if options.early_stop_at is not None and options.early_stop_n is not None:
+        from overseer.errors import UsageError
+
+        raise UsageError("--early-stop-n and --early-stop-at are two ends: give one")
     more = (options.early_stop_task, options.early_stop_signal)
     if options.early_stop or any(value is not None for value in (*flags, *more)):
         ov.require(
             early_stop(
                 options.early_stop_n,
                 key=options.early_stop_key or "step",
+                at=options.early_stop_at,
                 seconds=options.early_stop_seconds,
                 task=options.early_stop_task,
                 signal=options.early_stop_signal or "raise",
@@ -136,6 +165,7 @@ class _Limits:
     seconds: float | None
     task: str | None
     signal: str
+    at: float | None = None
 
 
 class _Stopper:
@@ -146,6 +176,7 @@ class _Stopper:
         self._limits = limits
         self._lock = threading.Lock()
         self._count = 0
+        self._reached: float = 0.0
         self._decided = False
         self._pending: str | None = None
         self._closed = threading.Event()
@@ -180,9 +211,14 @@ class _Stopper:
 
     def _count_record(self, values: dict[str, Any]) -> None:
         limits = self._limits
-        if limits.n is None or limits.key not in values or values.get("task") == TASK:
+        if limits.key not in values or values.get("task") == TASK:
             return
         if limits.task is not None and values.get("task") != limits.task:
+            return
+        if limits.at is not None:
+            self._compare(values[limits.key], limits.at)
+            return
+        if limits.n is None:
             return
         with self._lock:
             if self._decided:
@@ -193,6 +229,21 @@ class _Stopper:
         if count >= limits.n:
             self._decide("count")
 
+    def _compare(self, value: Any, at: float) -> None:
+        """Stop at the first value of the key that reaches ``at``; others pass."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return
+        if not math.isfinite(value):
+            return
+        with self._lock:
+            if self._decided:
+                return
+            self._count += 1
+            self._reached = value
+        self._ov.give(task=TASK, progress=(value, at))
+        if value >= at:
+            self._decide("value")
+
     def _decide(self, reason: str) -> None:
         with self._lock:
             if self._decided:
@@ -202,6 +253,8 @@ class _Stopper:
         limits = self._limits
         if reason == "count":
             value = f"early_stop: {count} records of {limits.key!r}"
+        elif reason == "value":
+            value = f"early_stop: {limits.key!r} reached {self._reached:g} (at {limits.at:g})"
         else:
             value = f"early_stop: {limits.seconds:g} seconds passed"
         if limits.signal == "event":
@@ -233,7 +286,7 @@ class _Stopper:
             if self._closed.wait(max(wait, 0.0)) or self._decided:
                 return
             elapsed = time.monotonic() - self._start
-            if self._limits.n is None:
+            if self._limits.n is None and self._limits.at is None:
                 self._ov.give(task=TASK, progress=(min(int(elapsed), total), total))
             if elapsed >= seconds:
                 self._decide("seconds")
@@ -311,6 +364,18 @@ def _check_seconds(seconds: float | None) -> float | None:
         message = f"early_stop(seconds={seconds!r}) must be a number of seconds above 0"
         raise ConfigurationError(message)
     return float(seconds)
+
+
+def _check_at(at: float | None, n: int | None) -> float | None:
+    if at is None:
+        return None
+    if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
+        message = f"early_stop(at={at!r}) must be a finite number, e.g. early_stop(at=8000)"
+        raise ConfigurationError(message)
+    if n is not None:
+        message = f"early_stop(n={n!r}, at={at!r}) has two ends: give n or at"
+        raise ConfigurationError(message)
+    return float(at)
 
 
 def _check_key(key: str) -> str:

@@ -366,7 +366,8 @@ class _Run:
         self.flops += 3.0 * self.config.batch_size * self.flops_per_position
         self.epoch.add_step(policy_loss.detach(), value_loss.detach())
         if metrics.listening():
-            metrics.give(step=self.step, batch=obs, loss=float(loss.detach()))
+            # samples: the budget so far, kept across resumes (what an early stop can end at).
+            metrics.give(step=self.step, batch=obs, loss=float(loss.detach()), samples=self.samples)
 
     def _count_evaluations(self) -> None:
         self.flops += self.evaluator.positions * float(self.flops_per_position)

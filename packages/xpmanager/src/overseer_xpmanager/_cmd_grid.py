@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ._cli_context import Context, executor_settings
 
@@ -55,7 +56,13 @@ def grid(context: Context) -> int:
     return 0
 
 
-def _apply_command_line_settings(plan: object, settings: dict[str, object]) -> None:
-    # Resources given on the command line apply to every XP, under the grid's own.
+def _apply_command_line_settings(plan: object, settings: dict[str, Any]) -> None:
+    """Resources given on the command line apply to every XP, under the grid's own; the
+    overseer flags of both apply, the command line's first."""
+    flags = list(settings.get("overseer_flags", ()))
     for item in getattr(plan, "items", []):
-        item.settings = settings | dict(item.settings)
+        own = dict(item.settings)
+        merged = settings | own
+        if flags and "overseer_flags" in own:
+            merged["overseer_flags"] = flags + list(own["overseer_flags"])
+        item.settings = merged

@@ -20,7 +20,7 @@ from typing import Any
 
 from overseer_rlbench.errors import RLBenchError
 
-__all__ = ["STUDY_ENV", "StudySpec"]
+__all__ = ["STUDY_ENV", "StudySpec", "budget_flags"]
 
 #: The environment variable holding the spec (JSON) of the running study.
 STUDY_ENV = "OVERSEER_RL_STUDY"
@@ -91,3 +91,22 @@ class StudySpec:
         """The spec in ``$OVERSEER_RL_STUDY``, else the default one."""
         text = os.environ.get(STUDY_ENV)
         return cls.from_json(text) if text else cls()
+
+
+def budget_flags(samples: int) -> list[str]:
+    """The overseer flags that end a run at ``samples`` learner samples, when the standard
+    instruments are installed (else none: the trainer's own ``--samples`` ends it).
+
+    The early stop reads the ``samples`` the trainer gives with each learner step, a count
+    its checkpoints keep: a resumed run stops at the same budget. The trainer's own budget
+    stays, for a run without the overseer; under it, the early stop comes first, inside the
+    give of the step that reaches the budget, and the trainer saves its checkpoint as it ends.
+
+    >>> budget_flags(8000)  # with overseer-instruments installed
+    ['--early-stop-key=samples', '--early-stop-at=8000']
+    """
+    try:
+        import overseer_instruments  # noqa: F401  (only whether it imports)
+    except ImportError:
+        return []
+    return ["--early-stop-key=samples", f"--early-stop-at={samples}"]

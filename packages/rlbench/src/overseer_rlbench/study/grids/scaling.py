@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from overseer_rlbench.study.spec import StudySpec
+from overseer_rlbench.study.spec import StudySpec, budget_flags
 from overseer_xpmanager import Explorer
 
 
@@ -18,4 +18,5 @@ class ScalingExplorer(Explorer):
 @ScalingExplorer
 def explorer(launcher: Any) -> None:
     for run in StudySpec.from_environment().runs():
-        launcher(**run)
+        # The overseer's early stop ends each run at its budget of learner samples.
+        launcher.slurm(overseer_flags=budget_flags(run["samples"]))(**run)
