@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from overseer_rlbench.checkpoint import latest_checkpoint, load_checkpoint
+from overseer_rlbench.study.spec import threads_per_run
 
 pytest.importorskip("overseer_xpmanager")
 pytest.importorskip("overseer_instruments")  # each run is measured by --train-rate
@@ -77,6 +78,9 @@ def test_a_study_trains_rates_reports_and_reuses_its_runs(tmp_path: Path) -> Non
         assert stops_of(store / "xps" / run["sig"]) == [
             f"early_stop: 'samples' reached {run['samples']} (at {run['samples']})"
         ]
+        # Two runs at once share the cores: torch gets its share of threads in each.
+        argv = json.loads((store / "xps" / run["sig"] / "argv.json").read_text())["argv"]
+        assert f"--threads={threads_per_run(2)}" in argv
         latest = latest_checkpoint(store / "xps" / run["sig"])
         assert latest is not None
         assert load_checkpoint(latest).samples == run["samples"]

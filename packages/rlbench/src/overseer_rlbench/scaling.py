@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MissingExtraError, RLBenchError
-from .study.spec import STUDY_ENV, StudySpec
+from .study.spec import STUDY_ENV, StudySpec, threads_per_run
 
 __all__ = [
     "RunResult",
@@ -115,6 +115,7 @@ def study_command(args: argparse.Namespace) -> int:
         n_envs=args.n_envs,
         device=args.device,
         seed=args.seed,
+        threads=threads_per_run(args.jobs) if args.device == "cpu" else 0,
     )
     store = Path(args.store).resolve()
     with _study_environment(store, spec):

@@ -1,8 +1,9 @@
 """One training run of the scaling study, as an XP: ``suite xp -P overseer_rlbench.study run``.
 
-Its arguments are the signature of the run; ``--device`` is left out of it, so a run made
-on CPU is the same XP on a GPU. It trains into the XP's folder (checkpoints there; a
-requeued or interrupted run resumes from the latest) and pushes its metrics to the XP.
+Its arguments are the signature of the run; ``--device`` and ``--threads`` are left out of
+it, so a run made on CPU is the same XP on a GPU, however many threads it had. It trains
+into the XP's folder (checkpoints there; a requeued or interrupted run resumes from the
+latest) and pushes its metrics to the XP.
 """
 
 from __future__ import annotations
@@ -26,16 +27,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--checkpoint_minutes", type=float, default=1.0, help="not in the signature"
     )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch threads on CPU (0: torch's choice)"
+    )
     return parser
 
 
-@argparse_main(dir="./rl-study", parser=_parser(), exclude=["device", "checkpoint_minutes"])
+@argparse_main(
+    dir="./rl-study", parser=_parser(), exclude=["device", "checkpoint_minutes", "threads"]
+)
 def main() -> None:
     """Train the run of this XP's arguments into its folder."""
     from overseer_rlbench.train import TrainConfig, train
 
     xp = get_xp()
     cfg = xp.cfg
+    if cfg.threads > 0:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     config = TrainConfig(
         size=cfg.size,
         preset=cfg.preset,
