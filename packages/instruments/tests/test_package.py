@@ -7,6 +7,7 @@ from typing import Any
 INSTRUMENTS = {
     "argparse": "overseer_instruments.options:command_line",
     "cpu_monitor": "overseer_instruments.cpu:command_line",
+    "dash_panel": "overseer_instruments.dash:command_line",
     "early_stop": "overseer_instruments.stopping:command_line",
     "gpu_monitor": "overseer_instruments.gpu:command_line",
     "io_monitor": "overseer_instruments.io:command_line",
