@@ -9,6 +9,7 @@ of the tutorial's table must be the monitor's.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 import shlex
@@ -22,6 +23,9 @@ from typing import Any
 import pytest
 
 BORDERS = str.maketrans("", "", "▌▏▎▊")
+# Each command gets a tmux server of its own: a new session on the socket of a server that is
+# still exiting (after ``q`` or kill-server) fails with "server exited unexpectedly".
+SOCKETS = itertools.count()
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -61,7 +65,7 @@ def run_in_terminal(page: Any, command: Any, folder: Path) -> str:
 
     Fails if it does not within 30 s; else quits the monitor with ``q``.
     """
-    tmux = ["tmux", "-S", str(folder / ".tmux.sock")]
+    tmux = ["tmux", "-S", str(folder / f".tmux-{next(SOCKETS)}.sock"), "-f", "/dev/null"]
     argv = [sys.executable, "-m", "overseer_suite", *shlex.split(command.line)[1:]]
     start = [*tmux, "new-session", "-d", "-s", "t", "-x", "140", "-y", "30", "-c", str(folder)]
     subprocess.run(
