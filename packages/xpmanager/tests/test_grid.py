@@ -142,14 +142,16 @@ def flagged(launcher: Launcher) -> None:
 
 
 def test_overseer_flags_of_the_command_line_and_of_a_launch_add_up(main: ArgparseMain) -> None:
-    from overseer_xpmanager._cmd_grid import _apply_command_line_settings
-
-    plan = plan_grid(main, flagged)
-    _apply_command_line_settings(plan, {"overseer_flags": ["--train-rate"], "gpus": 1})
+    plan = plan_grid(main, flagged, {"overseer_flags": ["--train-rate"], "gpus": 1})
     assert [item.settings for item in plan.items] == [
         {"overseer_flags": ["--train-rate", "--early-stop-at=9"], "gpus": 1},
         {"overseer_flags": ["--train-rate"], "gpus": 1},
     ]
+    # Bound twice, the flags add up too; other settings are replaced.
+    launcher = Launcher(main, {"gpus": 1})
+    twice = launcher.slurm(overseer_flags=["--a"], gpus=2).slurm(overseer_flags=["--b"], gpus=4)
+    assert twice.settings == {"gpus": 4, "overseer_flags": ["--a", "--b"]}
+    assert launcher.settings == {"gpus": 1}
 
 
 # The table.

@@ -49,6 +49,13 @@ def test_runs_lists_every_xp_with_what_differs_and_its_latest_values(store: Stor
     assert page.startswith("<table><thead><tr><th>alias</th>")
     assert f"<td>{second.sig}</td>" in page
     assert page.count("<tr>") == 3
+    # An XP not run yet: no job, no metric, and the default it runs with (3 epochs) shown.
+    third = make_xp(store, "--lr=0.2")
+    last = str(runs()).splitlines()[-1]
+    cells = last.split()
+    assert cells[:3] + cells[4:] == [third.alias, third.sig, "-", "3", "0.2", "-"]
+    # Numbers are right-aligned: the loss column is as wide as "0.1333", its "-" at the right.
+    assert last.endswith("0.2" + " " * (2 + 5) + "-"), last
 
 
 def test_selectors_pick_runs_and_a_bad_one_is_refused_in_one_line(store: Store) -> None:

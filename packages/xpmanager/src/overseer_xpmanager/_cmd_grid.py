@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ._cli_context import Context, executor_settings
 
@@ -23,10 +22,9 @@ def grid(context: Context) -> int:
     explorer = load_explorer(package, args.grid)
     from .grid import monitor, monitor_table, plan_grid, reconcile, select_items
 
-    plan = plan_grid(context.main, explorer)
+    plan = plan_grid(context.main, explorer, executor_settings(args, context.overseer_flags()))
     if args.patterns:
         plan = select_items(plan, args.patterns)
-    _apply_command_line_settings(plan, executor_settings(args, context.overseer_flags()))
     store = context.store
     if args.init:
         for item in plan.items:
@@ -54,15 +52,3 @@ def grid(context: Context) -> int:
         return 0
     monitor(store, args.grid, plan, explorer, executor, args.interval * 60, once=False)
     return 0
-
-
-def _apply_command_line_settings(plan: object, settings: dict[str, Any]) -> None:
-    """Resources given on the command line apply to every XP, under the grid's own; the
-    overseer flags of both apply, the command line's first."""
-    flags = list(settings.get("overseer_flags", ()))
-    for item in getattr(plan, "items", []):
-        own = dict(item.settings)
-        merged = settings | own
-        if flags and "overseer_flags" in own:
-            merged["overseer_flags"] = flags + list(own["overseer_flags"])
-        item.settings = merged

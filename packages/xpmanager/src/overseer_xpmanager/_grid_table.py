@@ -16,18 +16,16 @@ the explorer's :meth:`~overseer_xpmanager.explore.Explorer.get_grid_metrics`, re
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._format import format_duration, format_value
 from ._grid_jobs import GridExecutor, current_job
+from ._text_table import Column, argument_columns, render
 from .errors import GridError, StoreError
 from .job import JobRecord, JobState
-from .signature import MISSING
 from .store import XP, Store
 
 if TYPE_CHECKING:
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["monitor", "monitor_table", "refresh_jobs"]
 
 WIDTH = 100
-_GAP = "  "
 _CLEAR_SCREEN = "\x1b[H\x1b[2J"
 
 
@@ -46,15 +43,6 @@ def refresh_jobs(
 ) -> dict[str, JobRecord | None]:
     """The current job of every XP of ``plan``, by signature."""
     return {item.sig: current_job(item.xp(store), executor) for item in plan.items}
-
-
-@dataclass
-class _Column:
-    header: str
-    cells: list[str]
-    right: bool = False
-    #: The narrowest this column gets when the table is too wide; None: never narrowed.
-    shrink: int | None = None
 
 
 def monitor_table(
@@ -87,17 +75,18 @@ def monitor_table(
     moment = time.time() if now is None else now
     records = [jobs.get(xp.sig) for xp in xps]
     notes: list[str] = []
-    varying = [*_argument_columns(plan), *_metric_columns(xps, explorer, notes)]
+    arguments = [(item.definition.delta, item.definition.config) for item in plan.items]
+    varying = [*argument_columns(arguments), *_metric_columns(xps, explorer, notes)]
     _shorten_headers(varying)
     columns = [
-        _Column("#", [str(index) for index in range(len(xps))], right=True),
-        _Column("alias", [_alias(xp) for xp in xps], shrink=10),
-        _Column("sig", [xp.sig for xp in xps]),
-        _Column("state", [_state_text(record, moment) for record in records]),
-        _Column("job", [_job_id(record) for record in records]),
+        Column("#", [str(index) for index in range(len(xps))], right=True),
+        Column("alias", [_alias(xp) for xp in xps], shrink=10),
+        Column("sig", [xp.sig for xp in xps]),
+        Column("state", [_state_text(record, moment) for record in records]),
+        Column("job", [_job_id(record) for record in records]),
         *varying,
     ]
-    return "\n".join([*_render(columns, width), _footer(grid_name, records), *notes])
+    return "\n".join([*render(columns, width), _footer(grid_name, records), *notes])
 
 
 def _alias(xp: XP) -> str:
@@ -118,36 +107,13 @@ def _job_id(record: JobRecord | None) -> str:
     return "-" if record is None or record.job_id is None else record.job_id
 
 
-def _argument_columns(plan: GridPlan) -> list[_Column]:
-    keys = dict.fromkeys(key for item in plan.items for key in item.definition.delta)
-    columns = []
-    for key in keys:
-        values = [
-            _argument_value(item.definition.delta, item.definition.config, key)
-            for item in plan.items
-        ]
-        if len({json.dumps(value, sort_keys=True, default=str) for value in values}) > 1:
-            numeric = all(_is_number(value) for value in values)
-            columns.append(_Column(key, [format_value(value) for value in values], numeric, 5))
-    return columns
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _argument_value(delta: Mapping[str, Any], config: Mapping[str, Any], key: str) -> Any:
-    value = delta[key] if key in delta else config.get(key)
-    return None if value == MISSING else value
-
-
-def _metric_columns(xps: list[XP], explorer: Explorer, notes: list[str]) -> list[_Column]:
+def _metric_columns(xps: list[XP], explorer: Explorer, notes: list[str]) -> list[Column]:
     specs = metric_specs(explorer.get_grid_metrics(), explorer)
     if not specs:
         return []
     values = [_processed(xp, explorer, notes) for xp in xps]
     return [
-        _Column(path, [_metric_text(_lookup(row, path), spec) for row in values], True, 5)
+        Column(path, [_metric_text(_lookup(row, path), spec) for row in values], True, 5)
         for path, spec in specs
     ]
 
@@ -219,56 +185,12 @@ def _metric_text(value: Any, spec: str | None) -> str:
         return format_value(value)
 
 
-def _shorten_headers(columns: list[_Column]) -> None:
+def _shorten_headers(columns: list[Column]) -> None:
     """Head each column with the last part of its path when no other column ends alike."""
     lasts = [column.header.rsplit(".", 1)[-1] for column in columns]
     for column, last in zip(columns, lasts, strict=True):
         if lasts.count(last) == 1:
             column.header = last
-
-
-def _render(columns: list[_Column], width: int) -> list[str]:
-    widths = [max([len(column.header), *map(len, column.cells)]) for column in columns]
-    _fit(columns, widths, width)
-    headers = [_abridge(column.header, size) for column, size in zip(columns, widths, strict=True)]
-    rows: list[Sequence[str]] = [headers, ["-" * size for size in widths]]
-    rows.extend(zip(*(column.cells for column in columns), strict=True))
-    return [
-        _GAP.join(
-            _cell(text, size, column.right)
-            for text, size, column in zip(row, widths, columns, strict=True)
-        ).rstrip()
-        for row in rows
-    ]
-
-
-def _abridge(header: str, size: int) -> str:
-    """A header cut in its middle, so that ``..._loss_0`` and ``..._loss_1`` stay apart."""
-    if len(header) <= size:
-        return header
-    tail = (size - 1) // 2
-    return f"{header[: size - 1 - tail]}…{header[len(header) - tail :]}"
-
-
-def _fit(columns: list[_Column], widths: list[int], width: int) -> None:
-    excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
-    while excess > 0:
-        narrowable = [
-            index
-            for index, column in enumerate(columns)
-            if column.shrink is not None and widths[index] > column.shrink
-        ]
-        if not narrowable:
-            return
-        widest = max(narrowable, key=widths.__getitem__)
-        widths[widest] -= 1
-        excess -= 1
-
-
-def _cell(text: str, size: int, right: bool) -> str:
-    if len(text) > size:
-        text = text[: size - 1] + "…"
-    return text.rjust(size) if right else text.ljust(size)
 
 
 def _footer(grid_name: str, records: list[JobRecord | None]) -> str:

@@ -191,7 +191,15 @@ class Launcher:
         return self._copy().slurm_(**settings)
 
     def slurm_(self, **settings: Any) -> Launcher:
-        """Set job settings on this launcher itself; returns it (see :meth:`slurm`)."""
+        """Set job settings on this launcher itself; returns it (see :meth:`slurm`).
+
+        A setting replaces the value bound before, except ``overseer_flags``: those add to
+        the flags bound so far (the command line's first), so that a grid's flags for one
+        run come on top of the instruments the whole grid runs with.
+
+        Example:
+            >>> launcher.slurm_(overseer_flags=["--early-stop-at=100"])  # doctest: +SKIP
+        """
         unknown = sorted(settings.keys() - _KNOWN_SETTINGS)
         if unknown:
             message = (
@@ -199,6 +207,9 @@ class Launcher:
                 f"are {', '.join(SLURM_SETTINGS)}"
             )
             raise ArgumentError(message)
+        if "overseer_flags" in settings and "overseer_flags" in self._settings:
+            flags = [*self._settings["overseer_flags"], *settings["overseer_flags"]]
+            settings = {**settings, "overseer_flags": flags}
         self._settings.update(settings)
         return self
 

@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from overseer.stream import read_number
 
 from ._format import format_duration, format_value
+from ._text_table import Column, argument_columns, render
 from .errors import StoreError, XPManagerError
+from .job import JobState
 from .jsonl import read_jsonl
 from .main import DIR_ENV
 from .store import XP, Store
@@ -70,7 +72,7 @@ class RunSummary:
     @property
     def done(self) -> bool:
         """Whether the run is over: its job ended, or its program did."""
-        return self.ended or self.state in _DONE
+        return self.ended or (self.state != "-" and JobState(self.state).done)
 
 
 @dataclass
@@ -89,33 +91,35 @@ class RunTable(Sequence[RunSummary]):
     def __iter__(self) -> Iterator[RunSummary]:
         return iter(self.rows)
 
-    def cells(self) -> tuple[list[str], list[list[str]]]:
-        """The header and the rows as text: alias, signature, state, age, the arguments
-        that differ between the runs, then the latest value of every metric."""
-        arguments = _differing_arguments([row.xp for row in self.rows])
-        metrics = sorted({name for row in self.rows for name in row.metrics})
-        header = ["alias", "sig", "state", "age", *arguments, *metrics]
+    def columns(self) -> list[Column]:
+        """The table's columns: alias, signature, state, age, the arguments that differ
+        between the runs (an argument left at its default shows that default), then the
+        latest value of every metric."""
+        xps = [row.xp for row in self.rows]
         now = time.time()
-        body = []
-        for row in self.rows:
-            # The whole configuration: an argument left at its default shows that default.
-            delta = {**row.xp.config, **row.xp.delta}
-            cells = [row.xp.alias, row.xp.sig, row.state, format_duration(now - row.xp.created)]
-            cells += [format_value(delta.get(name)) for name in arguments]
-            cells += [format_value(row.latest.get(name)) for name in metrics]
-            body.append(cells)
-        return header, body
+        metrics = sorted({name for row in self.rows for name in row.metrics})
+        return [
+            Column("alias", [xp.alias for xp in xps]),
+            Column("sig", [xp.sig for xp in xps]),
+            Column("state", [row.state for row in self.rows]),
+            Column("age", [format_duration(now - xp.created) for xp in xps]),
+            *argument_columns([(xp.delta, xp.config) for xp in xps]),
+            *(
+                Column(name, [format_value(row.latest.get(name)) for row in self.rows], True)
+                for name in metrics
+            ),
+        ]
+
+    def cells(self) -> tuple[list[str], list[list[str]]]:
+        """The header and the rows as text, as :meth:`columns` has them."""
+        columns = self.columns()
+        body = [list(cells) for cells in zip(*(column.cells for column in columns), strict=True)]
+        return [column.header for column in columns], body
 
     def __str__(self) -> str:
-        header, body = self.cells()
-        if not body:
+        if not self.rows:
             return "no XP"
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        lines = [header, ["-" * width for width in widths], *body]
-        return "\n".join(
-            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-            for line in lines
-        )
+        return "\n".join(render(self.columns()))
 
     def __repr__(self) -> str:
         return str(self)
@@ -286,11 +290,6 @@ def _add_points(metrics: dict[str, list[tuple[float, float]]], record: dict[str,
         points.append((step if step is not None else float(len(points)), number))
 
 
-def _differing_arguments(xps: Sequence[XP]) -> list[str]:
-    names = sorted({name for xp in xps for name in xp.delta})
-    return [name for name in names if len({repr(xp.delta.get(name)) for xp in xps}) > 1]
-
-
 def _store(root: str | os.PathLike[str] | None) -> Store:
     folder = Path(root if root is not None else os.environ.get(DIR_ENV) or DEFAULT_DIR)
     if not (folder / "xps").is_dir():
@@ -333,6 +332,3 @@ def _in_ipython() -> bool:
         return shell.get_ipython() is not None
     except AttributeError:
         return False
-
-
-_DONE = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"})
