@@ -135,16 +135,19 @@ def test_the_standard_rate_instrument_measures_training(run_overseer: Any, tmp_p
     assert all(rate > 0 for rate in rates)
 
 
-def test_the_study_runs_the_standard_monitors_when_they_are_installed() -> None:
-    import importlib.util
-
+def test_the_study_runs_the_standard_monitors_when_they_are_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from overseer_rlbench.scaling import default_instruments
+    from overseer_rlbench.study.spec import budget_flags
 
-    if importlib.util.find_spec("overseer_instruments") is None:
-        assert default_instruments("cuda:0") == []
-        return
+    pytest.importorskip("overseer_instruments")
     on_cpu, on_cuda = default_instruments("cpu"), default_instruments("cuda:0")
     assert on_cpu[:2] == ["--train-rate", "--cpu-monitor"]
     assert "--gpu-monitor" not in on_cpu
     assert on_cuda[: len(on_cpu)] == on_cpu
     assert "--gpu-monitor" in on_cuda
+    assert budget_flags(800) == ["--early-stop-key=samples", "--early-stop-at=800"]
+    # Without overseer-instruments, the runs get no flags its instruments would refuse.
+    monkeypatch.setitem(sys.modules, "overseer_instruments", None)
+    assert default_instruments("cuda:0") == budget_flags(800) == []

@@ -19,11 +19,8 @@ def positive_number(text: str) -> float:
 
 def finite_number(text: str) -> float:
     """Any finite number (``--early-stop-at 8000``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+    value = _finite_or_nan(text)
+    if math.isnan(value):
         raise argparse.ArgumentTypeError(f"expected a number, e.g. 8000, not {text!r}")
     return value
 
@@ -59,13 +56,19 @@ def names(text: str) -> list[str]:
 
 
 def _positive(text: str, expected: str) -> float:
+    value = _finite_or_nan(text)
+    if not value > 0:  # False for nan
+        raise argparse.ArgumentTypeError(f"expected {expected}, not {text!r}")
+    return value
+
+
+def _finite_or_nan(text: str) -> float:
+    """The finite number ``text`` spells; nan for anything else (a word, inf, nan)."""
     try:
         value = float(text)
     except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected {expected}, not {text!r}")
-    return value
+        return math.nan
+    return value if math.isfinite(value) else math.nan
 
 
 def _whole_or_none(text: str) -> int | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MissingExtraError, RLBenchError
-from .study.spec import STUDY_ENV, StudySpec, threads_per_run
+from .study.spec import STUDY_ENV, StudySpec, instruments_installed, threads_per_run
 
 __all__ = [
     "RunResult",
@@ -148,9 +148,7 @@ def default_instruments(device: str) -> list[str]:
     >>> default_instruments("cpu")  # with overseer-instruments installed
     ['--train-rate', '--cpu-monitor', '--cpu-monitor-interval=5']
     """
-    try:
-        import overseer_instruments  # noqa: F401  (only whether it imports)
-    except ImportError:
+    if not instruments_installed():
         return []
     flags = ["--train-rate", "--cpu-monitor", "--cpu-monitor-interval=5"]
     if device.startswith("cuda"):

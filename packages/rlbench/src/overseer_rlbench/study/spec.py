@@ -20,7 +20,7 @@ from typing import Any
 
 from overseer_rlbench.errors import RLBenchError
 
-__all__ = ["STUDY_ENV", "StudySpec", "budget_flags", "threads_per_run"]
+__all__ = ["STUDY_ENV", "StudySpec", "budget_flags", "instruments_installed", "threads_per_run"]
 
 #: The environment variable holding the spec (JSON) of the running study.
 STUDY_ENV = "OVERSEER_RL_STUDY"
@@ -121,8 +121,13 @@ def budget_flags(samples: int) -> list[str]:
     >>> budget_flags(8000)  # with overseer-instruments installed
     ['--early-stop-key=samples', '--early-stop-at=8000']
     """
-    try:
-        import overseer_instruments  # noqa: F401  (only whether it imports)
-    except ImportError:
+    if not instruments_installed():
         return []
     return ["--early-stop-key=samples", f"--early-stop-at={samples}"]
+
+
+def instruments_installed() -> bool:
+    """Whether overseer-instruments is installed, so that its flags may be given to runs."""
+    import importlib.util
+
+    return importlib.util.find_spec("overseer_instruments") is not None
