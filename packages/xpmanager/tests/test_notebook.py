@@ -159,3 +159,35 @@ def test_review_of_a_metric_the_run_lacks_names_those_it_has(store: Store) -> No
     run_to_end(store, "--epochs=1")
     with pytest.raises(XPManagerError, match=r"has no metric 'acc' \(its metrics: loss\)$"):
         review(-1, metrics=["acc"])
+
+
+def test_a_reader_adds_only_new_points_and_counts_a_pushed_and_given_value_once(
+    store: Store,
+) -> None:
+    from overseer_xpmanager.jsonl import append_record
+    from overseer_xpmanager.notebook import RunReader, summarise
+
+    xp = make_xp(store, "--lr=0.5")
+    xp.folder.mkdir(parents=True, exist_ok=True)
+    reader = RunReader(xp)
+    assert reader.refresh().metrics == {}
+    for step in (0, 1):  # pushed to the history, and the same values given to the stream
+        append_record(xp.history_path, {"step": step, "loss": 1 / (step + 1)})
+        append_record(
+            xp.events_path, {"event": "data", "data": {"step": step, "loss": 1 / (step + 1)}}
+        )
+    append_record(xp.events_path, {"event": "data", "data": {"step": 1, "acc": 0.5}})
+    assert reader.refresh().metrics == {"loss": [(0, 1.0), (1, 0.5)], "acc": [(1, 0.5)]}
+    append_record(xp.events_path, {"event": "data", "data": {"step": 2, "loss": 0.25}})
+    append_record(xp.events_path, {"event": "end", "data": {"return_code": 0}})
+    summary = reader.refresh()
+    assert summary.metrics["loss"] == [(0, 1.0), (1, 0.5), (2, 0.25)]
+    assert summary.ended
+    assert summary.done
+    # Read whole again, the same run.
+    assert summarise(xp).metrics == summary.metrics
+    # A stream rewritten from its start (a rerun) is read again, not added to.
+    xp.events_path.write_text("")
+    xp.history_path.write_text("")
+    append_record(xp.events_path, {"event": "data", "data": {"step": 0, "loss": 2.0}})
+    assert reader.refresh().metrics == {"loss": [(0, 2.0)]}

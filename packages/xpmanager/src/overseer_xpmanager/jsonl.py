@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JsonlRead", "append_record", "encode_line", "read_jsonl"]
+__all__ = ["JsonlRead", "JsonlTail", "append_record", "encode_line", "read_jsonl"]
 
 
 @dataclass
@@ -72,7 +72,53 @@ def read_jsonl(path: Path) -> JsonlRead:
     lines = raw.split(b"\n")
     if lines[-1]:
         result.torn = 1
-    for line in lines[:-1]:
+    _parse(lines[:-1], result)
+    return result
+
+
+class JsonlTail:
+    """A JSON Lines file read as it grows: each :meth:`read` parses only the lines completed
+    since the one before.
+
+    A torn last line waits for its end; a file that shrank (rewritten from the start) is
+    read again from its beginning, and :attr:`restarted` says so::
+
+        tail = JsonlTail(xp.events_path)
+        new = tail.read().records  # everything so far
+        new = tail.read().records  # only what was appended since
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        #: Whether the last :meth:`read` began again from the start of a shrunk file.
+        self.restarted = False
+
+    def read(self) -> JsonlRead:
+        """The records completed since the last read (``torn``: a last line not ended yet)."""
+        result = JsonlRead()
+        try:
+            with self.path.open("rb") as file:
+                size = os.fstat(file.fileno()).st_size
+                self.restarted = size < self.offset
+                if self.restarted:
+                    self.offset = 0
+                file.seek(self.offset)
+                raw = file.read()
+        except FileNotFoundError:
+            self.restarted = self.offset > 0
+            self.offset = 0
+            return result
+        end = raw.rfind(b"\n") + 1
+        result.torn = int(end < len(raw))
+        self.offset += end
+        _parse(raw[:end].split(b"\n")[:-1], result)
+        return result
+
+
+def _parse(lines: list[bytes], result: JsonlRead) -> None:
+    """Add the JSON objects of complete ``lines`` to ``result``, counting the corrupt ones."""
+    for line in lines:
         if not line.strip():
             continue
         try:
@@ -83,4 +129,3 @@ def read_jsonl(path: Path) -> JsonlRead:
             result.records.append(record)
         else:
             result.corrupt += 1
-    return result

@@ -33,14 +33,14 @@ from ._format import format_duration, format_value
 from ._text_table import Column, argument_columns, render
 from .errors import StoreError, XPManagerError
 from .job import JobState
-from .jsonl import read_jsonl
+from .jsonl import JsonlTail
 from .main import DIR_ENV
 from .store import XP, Store
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Review", "RunSummary", "RunTable", "monitor", "review", "runs"]
+__all__ = ["Review", "RunReader", "RunSummary", "RunTable", "monitor", "review", "runs"]
 
 DEFAULT_DIR = "outputs"  # the default dir= of argparse_main and hydra_main
 #: Keys of a record that describe it rather than measure something.
@@ -175,17 +175,17 @@ def monitor(
     """
     if not interval > 0:
         raise XPManagerError(f"monitor(interval={interval!r}): give a number of seconds above 0")
-    xp = _store(root).find(str(selector))
+    reader = RunReader(_store(root).find(str(selector)))
     shown = _Display(out)
     deadline = None if timeout is None else time.monotonic() + timeout
-    summary = summarise(xp)
+    summary = reader.refresh()
     try:
         while True:
             shown.show(RunTable([summary]))
             if summary.done or (deadline is not None and time.monotonic() >= deadline):
                 return summary
             time.sleep(interval)
-            summary = summarise(xp)
+            summary = reader.refresh()
     except KeyboardInterrupt:
         return summary
 
@@ -260,34 +260,65 @@ def review(
 
 def summarise(xp: XP) -> RunSummary:
     """The XP's job state and metrics, read from its folder now."""
-    from .schedule import current_job
-
-    try:
-        record = current_job(xp)
-    except XPManagerError:
-        record = xp.job()
-    summary = RunSummary(xp, record.state.value if record is not None else "-")
-    for entry in read_jsonl(xp.history_path).records:
-        _add_points(summary.metrics, entry)
-    for entry in read_jsonl(xp.events_path).records:
-        if entry.get("event") == "end":
-            summary.ended = True
-        data = entry.get("data")
-        if entry.get("event") == "data" and isinstance(data, dict) and "$event" not in data:
-            _add_points(summary.metrics, data)
-    return summary
+    return RunReader(xp).refresh()
 
 
-def _add_points(metrics: dict[str, list[tuple[float, float]]], record: dict[str, Any]) -> None:
-    step = read_number(record.get("step", record.get("epoch")))
-    for name, value in record.items():
-        number = read_number(value)
-        if name in NOT_METRICS or name.startswith("$") or number is None:
-            continue
-        points = metrics.setdefault(name, [])
-        if any(point == (step, number) for point in points[-1:]):
-            continue  # pushed to the history and given too: one point
-        points.append((step if step is not None else float(len(points)), number))
+class RunReader:
+    """A run as its files grow: each :meth:`refresh` reads only the lines appended since the
+    one before, so that watching a long run costs what it wrote meanwhile, not its whole
+    history::
+
+        reader = RunReader(xp)
+        reader.refresh().latest  # {'loss': 0.2}
+    """
+
+    def __init__(self, xp: XP) -> None:
+        self.xp = xp
+        self._reset()
+
+    def _reset(self) -> None:
+        self.summary = RunSummary(self.xp, "-")
+        self._history = JsonlTail(self.xp.history_path)
+        self._events = JsonlTail(self.xp.events_path)
+        # The (metric, step, value) points seen with a step: a value pushed to the history
+        # and given to the stream too is one point.
+        self._seen: set[tuple[str, float, float]] = set()
+
+    def refresh(self) -> RunSummary:
+        """The run now: its job's state, and its metrics with the points added since."""
+        from .schedule import current_job
+
+        history, events = self._history.read(), self._events.read()
+        if self._history.restarted or self._events.restarted:  # a file was rewritten
+            self._reset()
+            history, events = self._history.read(), self._events.read()
+        try:
+            record = current_job(self.xp)
+        except XPManagerError:
+            record = self.xp.job()
+        self.summary.state = record.state.value if record is not None else "-"
+        for entry in history.records:
+            self._add(entry)
+        for entry in events.records:
+            if entry.get("event") == "end":
+                self.summary.ended = True
+            data = entry.get("data")
+            if entry.get("event") == "data" and isinstance(data, dict) and "$event" not in data:
+                self._add(data)
+        return self.summary
+
+    def _add(self, record: dict[str, Any]) -> None:
+        step = read_number(record.get("step", record.get("epoch")))
+        for name, value in record.items():
+            number = read_number(value)
+            if name in NOT_METRICS or name.startswith("$") or number is None:
+                continue
+            points = self.summary.metrics.setdefault(name, [])
+            if step is None:
+                points.append((float(len(points)), number))
+            elif (name, step, number) not in self._seen:
+                self._seen.add((name, step, number))
+                points.append((step, number))
 
 
 def _store(root: str | os.PathLike[str] | None) -> Store:
