@@ -121,7 +121,7 @@ def test_each_visible_device_under_the_index_the_script_sees(
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     env = {} if setting is None else {"CUDA_VISIBLE_DEVICES": setting}
 
-    done = run_overseer("monitor_sleep.py", "0.4", env=env)
+    done = run_overseer("monitor_until.py", "gpudata", "2", env=env)
 
     assert done.returncode == 0, done.stderr
     records = done.data("gpudata")
@@ -144,8 +144,10 @@ def test_an_entry_naming_no_device_ends_the_list_as_in_cuda(
     run_overseer: Any, workdir: Path, setting: str, nvml_indices: list[int], rejected: str
 ) -> None:
     use_fake_provider(workdir)
+    # The notice comes with the first sample: the script waits for it where it gives a record.
+    script = ("monitor_until.py", "gpudata", "1") if nvml_indices else ("monitor_sleep.py", "0.3")
 
-    done = run_overseer("monitor_sleep.py", "0.3", env={"CUDA_VISIBLE_DEVICES": setting})
+    done = run_overseer(*script, env={"CUDA_VISIBLE_DEVICES": setting})
 
     assert done.returncode == 0, done.stderr
     records = done.data("gpudata")
@@ -189,7 +191,7 @@ def test_a_setting_the_script_makes_is_followed(
 def test_a_provider_failing_mid_run_is_reported_once(run_overseer: Any, workdir: Path) -> None:
     use_fake_provider(workdir, "fail_after=6")  # two samples of three devices, then it fails
 
-    done = run_overseer("monitor_sleep.py", "0.5")
+    done = run_overseer("monitor_until.py", "instrument_error", "1")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("slept ")
@@ -210,7 +212,7 @@ def test_a_value_a_device_does_not_report_is_null_with_one_notice(
 ) -> None:
     use_fake_provider(workdir, "unsupported=('power',)")
 
-    done = run_overseer("monitor_sleep.py", "0.4", env={"CUDA_VISIBLE_DEVICES": "0,1"})
+    done = run_overseer("monitor_until.py", "gpudata", "2", env={"CUDA_VISIBLE_DEVICES": "0,1"})
 
     assert done.returncode == 0, done.stderr
     records = done.data("gpudata")
@@ -294,7 +296,7 @@ def nvmlDeviceGetComputeRunningProcesses(handle):
 def test_the_pynvml_provider_converts_nvml_units(run_overseer: Any, workdir: Path) -> None:
     (workdir / "pynvml.py").write_text(FAKE_PYNVML)
 
-    done = run_overseer("--gpu-monitor-interval", "0.1", "monitor_sleep.py", "0.3")
+    done = run_overseer("--gpu-monitor-interval", "0.1", "monitor_until.py", "gpudata", "1")
 
     assert done.returncode == 0, done.stderr
     records = done.data("gpudata")

@@ -316,9 +316,9 @@ def test_factories_refuse_bad_arguments(
 def test_a_real_dataloader_and_real_tensors(run_overseer: Run, workers: int) -> None:
     pytest.importorskip("torch")
     flags = ("--train-rate", "--loading-rate", "--rate-method", "delta", "--rate-interval", "1")
-    done = run_overseer(
-        *flags, "--rate-interval-unit", "events", "rates_torch.py", "--workers", str(workers)
-    )
+    script = ("rates_torch.py", "--workers", str(workers))
+    # Importing torch takes seconds, many more on a loaded machine: the timeout bounds a hang.
+    done = run_overseer(*flags, "--rate-interval-unit", "events", *script, timeout=300)
     assert done.returncode == 0, done.stderr
     # The loader is still a DataLoader to the script, and still works with worker processes.
     assert done.stdout == "DataLoader, a DataLoader: True, 7\n"

@@ -108,7 +108,9 @@ def test_a_counter_psutil_cannot_find_stops_its_monitor_with_one_notice(
         )
     )
 
-    done = run_overseer("--io-monitor", "--cpu-monitor-interval", "0.1", "monitor_sleep.py")
+    done = run_overseer(
+        "--io-monitor", "--cpu-monitor-interval", "0.1", "monitor_until.py", "cpudata", "2"
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.data("iodata") == []
@@ -143,9 +145,8 @@ def test_access_denied_mid_run_is_reported_once_and_the_run_goes_on(
         )
     )
 
-    done = run_overseer(
-        "--cpu-monitor-interval", "0.05", "--net-monitor-interval", "0.05", "monitor_sleep.py"
-    )
+    flags = ("--cpu-monitor-interval", "0.05", "--net-monitor-interval", "0.05")
+    done = run_overseer(*flags, "monitor_until.py", "instrument_error", "1", "netdata", "3")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("slept ")

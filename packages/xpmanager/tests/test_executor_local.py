@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,19 @@ def executor(store: Store) -> Iterator[LocalExecutor]:
 def make_xp(store: Store, *argv: str) -> XP:
     main = importlib.import_module("argproj.train").main
     return store.ensure(main.definition(list(argv)))
+
+
+@pytest.fixture
+def job_process() -> Iterator[int]:
+    """The pid of a process of its own session that stands for a job's.
+
+    Not this process: the store's cleanup cancels a job it finds live, signalling its
+    process's group, which would then be the test run's.
+    """
+    child = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    yield child.pid
+    child.kill()
+    child.wait()
 
 
 def wait_until(condition: object, timeout: float = 30.0, xp: XP | None = None) -> None:
@@ -156,12 +170,14 @@ def test_a_killed_supervisor_is_failed_and_its_history_stays(
         wait_until(lambda pid=pid, start=start: not is_running(pid, start))
 
 
-def test_a_reused_pid_is_not_taken_for_the_job(store: Store, executor: LocalExecutor) -> None:
+def test_a_reused_pid_is_not_taken_for_the_job(
+    store: Store, executor: LocalExecutor, job_process: int
+) -> None:
     xp = make_xp(store)
-    job_id = f"local-{os.getpid()}"
+    job_id = f"local-{job_process}"
     record = JobRecord(executor="local", job_id=job_id, state=JobState.RUNNING, source="process")
     xp.write_job(record)
-    record_process(xp.folder, job_id, os.getpid())
+    record_process(xp.folder, job_id, job_process)
     assert executor.state(xp).state is JobState.RUNNING
     process = read_process(xp.folder)
     assert process is not None
@@ -171,15 +187,15 @@ def test_a_reused_pid_is_not_taken_for_the_job(store: Store, executor: LocalExec
 
 
 def test_a_reading_does_not_undo_the_start_the_supervisor_recorded_meanwhile(
-    store: Store, executor: LocalExecutor
+    store: Store, executor: LocalExecutor, job_process: int
 ) -> None:
     # A reader reads job.json (PENDING), the supervisor records RUNNING, the reader then sees
     # the process alive: what it records must not put PENDING back.
     xp = make_xp(store)
-    job_id = f"local-{os.getpid()}"
+    job_id = f"local-{job_process}"
     read_before = JobRecord("local", job_id, JobState.PENDING, source="journal")
     xp.write_job(read_before)
-    record_process(xp.folder, job_id, os.getpid())
+    record_process(xp.folder, job_id, job_process)
     xp.write_job(JobRecord("local", job_id, JobState.RUNNING, source="process"))
     assert executor._read(xp, read_before).state is JobState.RUNNING
     job = xp.job()

@@ -112,23 +112,31 @@ def test_a_broken_argv_json_is_named(tmp_path: Path) -> None:
         _ = store.load(xp.sig).argv
 
 
-def _hold_lock(root: str, sig: str, ready: multiprocessing.synchronize.Event) -> None:
+def _hold_lock(
+    root: str,
+    sig: str,
+    ready: multiprocessing.synchronize.Event,
+    release: multiprocessing.synchronize.Event,
+) -> None:
     with Store(root).load(sig).lock():
         ready.set()
-        time.sleep(1.0)
+        release.wait(60)
 
 
 def test_the_xp_lock_excludes_other_processes(tmp_path: Path) -> None:
     xp = Store(tmp_path).ensure(definition(0.01))
-    ready = multiprocessing.get_context("fork").Event()
-    holder = multiprocessing.get_context("fork").Process(
-        target=_hold_lock, args=(str(tmp_path), xp.sig, ready)
-    )
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path), xp.sig, ready, release))
     holder.start()
-    assert ready.wait(10)
-    with pytest.raises(StoreError, match="is locked by another command"), xp.lock(timeout=0.1):
-        pass
-    holder.join()
+    try:
+        assert ready.wait(60)
+        # Held until this test lets it go, not for a while: a slow machine cannot see it free.
+        with pytest.raises(StoreError, match="is locked by another command"), xp.lock(timeout=0.1):
+            pass
+    finally:
+        release.set()
+        holder.join(60)
     with xp.lock(timeout=5):
         pass
 

@@ -1,13 +1,18 @@
-"""Sets CUDA_VISIBLE_DEVICES to its argument after 0.3 s, as a script may before CUDA starts.
+"""Sets CUDA_VISIBLE_DEVICES to its argument once the GPU monitor has sampled, as a script may
+before CUDA starts.
 
-Then sleeps 0.4 s more and prints ``done``.
+Then waits for two more samples (the second one read the new setting, whatever the load of
+the machine) and prints ``done``.
 """
 
 import os
 import sys
 import time
 
-time.sleep(0.3)
+from monitor_until import wait_for
+
+wait_for({"gpudata": 1})
 os.environ["CUDA_VISIBLE_DEVICES"] = sys.argv[1]
-time.sleep(0.4)
+# A sample stamped after this may have read the setting before the change: not the next one.
+wait_for({"gpudata": 2}, after=time.time())
 print("done")

@@ -12,6 +12,16 @@ import time
 FILE_BYTES = 8 << 20
 SENT_BYTES = 4 << 20
 
+
+# Defined before anything runs: the overseer runs a script's lines up to its last definition
+# before the monitors start, and the rest while they sample.
+def receive(server: socket.socket) -> None:
+    connection, _ = server.accept()
+    with connection:
+        while connection.recv(1 << 16):
+            pass
+
+
 time.sleep(0.3)
 with open("monitor_traffic.bin", "wb") as written:
     written.write(os.urandom(FILE_BYTES))
@@ -19,16 +29,7 @@ with open("monitor_traffic.bin", "wb") as written:
     os.fsync(written.fileno())
 
 server = socket.create_server(("127.0.0.1", 0))
-
-
-def receive() -> None:
-    connection, _ = server.accept()
-    with connection:
-        while connection.recv(1 << 16):
-            pass
-
-
-receiver = threading.Thread(target=receive)
+receiver = threading.Thread(target=receive, args=(server,))
 receiver.start()
 with socket.create_connection(server.getsockname()) as sender:
     sender.sendall(b"x" * SENT_BYTES)
