@@ -294,3 +294,21 @@ def test_differing_args_are_those_that_differ_or_are_missing_somewhere() -> None
     runs.add(Run("b2", "b", args={"lr": 0.2, "size": 3, "layers": [1, 2]}))
     runs.add(Run("c3", "c", args={"lr": 0.1, "size": 3, "layers": [1, 3]}))
     assert runs.differing_args() == ["layers", "lr", "seed"]
+
+
+def test_differing_args_compare_values_as_their_json_does() -> None:
+    runs = RunSet()
+    nan = float("nan")
+    first = {"int": 1, "flag": 1, "text": "1", "zero": 0.0, "nan": nan, "nested": {"a": 1, "b": 2}}
+    second = {
+        "int": 1.0,
+        "flag": True,
+        "text": 1,
+        "zero": -0.0,
+        "nan": nan,
+        "nested": {"b": 2, "a": 1},
+    }
+    runs.add(Run("a1", "a", args=first))
+    runs.add(Run("b2", "b", args=second))
+    runs.add(Run("c3", "c", args=first))
+    assert runs.differing_args() == ["flag", "int", "text", "zero"]

@@ -293,8 +293,10 @@ def test_filter_keeps_matching_text_or_selector_expressions(drive_app: DriveApp)
 
     async def body(pilot: Pilot[None]) -> None:
         table = app.table
+        assert table.visible_count == 4
         table.set_filter("run-002")
         assert row_names(table) == ["run-002"]
+        assert table.visible_count == 1
         assert table.cursor_run is not None
         assert table.cursor_run.name == "run-002"
         table.set_filter("lr>=0.003")

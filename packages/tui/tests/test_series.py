@@ -172,6 +172,27 @@ def test_pyramid_extended_on_append_equals_a_fresh_build() -> None:
         )
 
 
+def test_decimating_a_growing_series_frame_after_frame_matches_a_fresh_reduction() -> None:
+    rng = numpy.random.default_rng(8)
+    steps, times, values = random_points(rng, 6000)
+    values[2000:2600] = NAN  # columns with no finite value, then with some again
+    values = numpy.round(values, 1)  # many ties: the first of equals must stay the one kept
+    series = make_series(steps[:4000], times[:4000], values[:4000])
+    count = 4000
+    while count < 5500:
+        burst = 40 if count % 7 == 0 else 1  # mostly a point a frame, as a live run gives
+        for index in range(count, count + burst):
+            series.append(steps[index], times[index], values[index])
+        count += burst
+        x_hi = steps[count - 1]
+        x_lo = x_hi / 3 if count % 50 < 25 else 0.0  # a window that moves, then jumps
+        for smoothing, ys in ((0.0, values), (0.6, debiased_ema(values[:count], 0.6)[0])):
+            got = series.decimate("step", x_lo, x_hi, 40, smoothing=smoothing)
+            want = decimate_arrays(steps[:count], ys[:count], x_lo, x_hi, 40)
+            numpy.testing.assert_array_equal(got[0], want[0])
+            numpy.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+
+
 def test_decimate_cost_barely_grows_with_length() -> None:
     def fastest_decimation(series: Series, count: int) -> float:
         durations = []
@@ -211,6 +232,25 @@ def test_unsorted_x_falls_back_to_a_sort_refreshed_on_append() -> None:
     series.append(1000.5, T0 + 50, 1e6)  # a new highest point, inside the range
     xs, ys = series.decimate("step", 0, 2000, 10)
     assert (1000.5, 1e6) in zip(xs.tolist(), ys.tolist(), strict=True)
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_decimate_each_gives_what_decimate_gives_for_each_weight(shuffled: bool) -> None:
+    rng = numpy.random.default_rng(12)
+    steps, times, values = random_points(rng, 5000)
+    if shuffled:
+        steps = rng.permutation(steps)
+    series = make_series(steps, times, values)
+    weights = (0.0, 0.9, 0.6)
+    for axis in AXES:
+        x_lo, x_hi = numpy.nanquantile(series.x_values(axis), [0.05, 0.9])
+        for columns in (3, 70):
+            lines = series.decimate_each(axis, x_lo, x_hi, columns, weights)
+            assert len(lines) == len(weights)
+            for line, weight in zip(lines, weights, strict=True):
+                alone = series.decimate(axis, x_lo, x_hi, columns, smoothing=weight)
+                assert_same_points(line, alone)
+    assert [len(xs) for xs, _ in series.decimate_each("step", 1, 0, 10, weights)] == [0, 0, 0]
 
 
 def test_smoothed_decimation_reduces_the_smoothed_values() -> None:

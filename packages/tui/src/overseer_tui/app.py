@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from .clock import Clock, SystemClock
+from .entries import RunStatus
 from .gpu import GpuHistory, read_local_gpus, readings_from_gpudata
 from .gpu_view import GpuView
 from .help_screen import HelpScreen
@@ -249,8 +250,8 @@ class MonitorApp(App[None]):
 
     def _update_title(self) -> None:
         runs = self.source.runs.runs.values()
-        live = sum(1 for run in runs if run.status.value == "RUNNING")
-        shown = len(self.table.visible_runs())
+        live = sum(1 for run in runs if run.status is RunStatus.RUNNING)
+        shown = self.table.visible_count
         total = len(self.source.runs.runs)
         count = f"{total} run" if total == 1 else f"{total} runs"
         if shown != total:

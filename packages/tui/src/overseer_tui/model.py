@@ -327,17 +327,38 @@ class RunSet:
         return sorted({name for run in self.runs.values() for name in run.metrics})
 
     def differing_args(self) -> list[str]:
-        """The argument names whose values differ between runs (or lack in some), sorted."""
-        values: dict[str, set[str]] = {}
+        """The argument names whose values differ between runs (or lack in some), sorted.
+
+        Two values are the same when their JSON texts are; a name seen with two values is
+        not looked at again.
+        """
+        first: dict[str, str] = {}
         holders: dict[str, int] = {}
+        differing: set[str] = set()
         for run in self.runs.values():
             for name, value in run.args.items():
-                values.setdefault(name, set()).add(json.dumps(value, sort_keys=True, default=str))
                 holders[name] = holders.get(name, 0) + 1
+                if name in differing:
+                    continue
+                text = _json_text(value)
+                if first.setdefault(name, text) != text:
+                    differing.add(name)
         count = len(self.runs)
-        return sorted(
-            name for name, seen in values.items() if len(seen) > 1 or holders[name] < count
-        )
+        return sorted(name for name in holders if name in differing or holders[name] < count)
+
+
+_JSON_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def _json_text(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True, default=str)``, with the numbers most arguments
+    are written directly (the encoder takes microseconds a number)."""
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _JSON_ENCODER.encode(value)
 
 
 class Source(Protocol):

@@ -21,8 +21,8 @@ and the title says "smoothing…".
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -227,7 +227,7 @@ class PlotView(Widget, can_focus=True):
             (run.sig, color, _series_signature(run.metrics.get(metric) if metric else None))
             for run, color in self._runs
         )
-        state = dataclasses.astuple(self.state)
+        state = tuple(vars(self.state).values())  # plain fields: no deep copy needed
         return (self.size.width, self.size.height, state, metric, data, self.rich_style)
 
     def _ensure_grid(self) -> None:
@@ -283,10 +283,12 @@ class PlotView(Widget, can_focus=True):
                 smoothing_of_this = 0.0  # its raw line, plain, until the worker is done
             else:
                 smoothing_of_this = smoothing
+            weights = (0.0, smoothing_of_this) if smoothing_of_this > 0 else (0.0,)
+            decimated = series.decimate_each(axis, low, high, columns, weights)
             if smoothing_of_this > 0:
-                xs, ys = series.decimate(axis, low, high, columns)
+                xs, ys = decimated[0]
                 faint.append(PlotLine(xs=xs, ys=ys, color=color, faint=True))
-            xs, ys = series.decimate(axis, low, high, columns, smoothing=smoothing_of_this)
+            xs, ys = decimated[-1]
             plain.append(PlotLine(xs=xs, ys=ys, color=color))
         return faint + plain
 
@@ -364,10 +366,10 @@ def _row_strip(
     """One grid row as segments, one per run of cells of the same colour."""
     segments = []
     start = 0
-    for index in range(1, len(text) + 1):
-        if index == len(text) or colors[index] != colors[start]:
-            segments.append(Segment(text[start:index], style_of(colors[start])))
-            start = index
+    for color, cells in itertools.groupby(colors):
+        stop = start + len(list(cells))
+        segments.append(Segment(text[start:stop], style_of(color)))
+        start = stop
     return Strip(segments, len(text))
 
 

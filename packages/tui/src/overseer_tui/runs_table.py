@@ -19,7 +19,10 @@ The columns and the values and texts of their cells come from ``table_columns``.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -144,6 +147,7 @@ class RunsTable(ScrollView, can_focus=True):
         self._strips: LRUCache[str, tuple[tuple[Any, ...], Strip]] = LRUCache(1024)
         self._layout: Layout | None = None
         self._layout_key: tuple[Any, ...] = ()
+        self._paint: _Paint | None = None  # while render_lines runs
         self._version = 0  # bumped whenever a row's content or the row order changes
 
     # -- public state -------------------------------------------------------------------
@@ -159,6 +163,11 @@ class RunsTable(ScrollView, can_focus=True):
     def visible_runs(self) -> list[Run]:
         """The runs shown (those the filter keeps), top to bottom."""
         return [row for row in self._rows if isinstance(row, Run)]
+
+    @property
+    def visible_count(self) -> int:
+        """How many runs are shown (those the filter keeps)."""
+        return len(self._run_rows)
 
     @property
     def sort_key(self) -> str:
@@ -352,12 +361,12 @@ class RunsTable(ScrollView, can_focus=True):
         """Filter, sort and group every run, then repaint (O(n log n), no text formatting)."""
         self._order_tokens = {sig: self._order_token(run) for sig, run in self._runs.items()}
         self._rows = self._grouped_rows(self._sorted_runs(self._filtered_runs()))
-        self._run_rows = [index for index, row in enumerate(self._rows) if isinstance(row, Run)]
+        self._run_rows = []
         self._position = {}
-        for position, index in enumerate(self._run_rows):
-            row = self._rows[index]
-            assert isinstance(row, Run)
-            self._position[row.sig] = position
+        for index, row in enumerate(self._rows):
+            if isinstance(row, Run):
+                self._position[row.sig] = len(self._run_rows)
+                self._run_rows.append(index)
         width = self._layout.total_width if self._layout else 0
         self.virtual_size = Size(width, len(self._rows) + 1)
         self._version += 1
@@ -462,10 +471,13 @@ class RunsTable(ScrollView, can_focus=True):
     # -- rendering ----------------------------------------------------------------------------
 
     def _refresh_sigs(self, sigs: Iterable[str]) -> None:
-        for sig in sigs:
-            position = self._position.get(sig)
-            if position is not None:
-                self.refresh_line(self._run_rows[position] + 1)
+        """Repaint the rows of ``sigs`` that are on screen, in one refresh."""
+        top, height = round(self.scroll_y), self.size.height
+        positions = [self._position[sig] for sig in sigs if sig in self._position]
+        lines = {self._run_rows[position] + 1 - top for position in positions}
+        shown = sorted(line for line in lines if 1 <= line < height)
+        if shown:
+            self.refresh(*_line_regions(shown, self.size.width))
 
     def refresh_line(self, y: int) -> None:
         """Repaint virtual line ``y`` (the header is line 0 and never scrolls)."""
@@ -505,71 +517,118 @@ class RunsTable(ScrollView, can_focus=True):
         layout = self._compute_layout()
         if layout.total_width != self.virtual_size.width:
             self.virtual_size = Size(layout.total_width, len(self._rows) + 1)
-        return super().render_lines(crop)
+        self._paint = self._paint_now(layout)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
 
     def render_line(self, y: int) -> Strip:
-        layout = self._compute_layout()
+        paint = self._paint or self._paint_now(self._compute_layout())
         if y == 0:
-            return self._scroll_sideways(self._header_strip(layout), layout)
-        index = round(self.scroll_y) + y - 1
+            return self._scroll_sideways(self._header_strip(paint), paint)
+        index = paint.top + y - 1
         if index >= len(self._rows):
-            return Strip.blank(self.size.width, self.rich_style)
+            return Strip.blank(paint.width, paint.base)
         row = self._rows[index]
         if isinstance(row, GroupHeader):
-            style = self.rich_style + self.get_component_rich_style("runs-table--group")
-            text = fit(row.label, self.size.width, "left")
-            return Strip([Segment(text, style)], self.size.width)
-        return self._scroll_sideways(self._run_strip(row, layout), layout)
+            style = paint.base + self.get_component_rich_style("runs-table--group")
+            return Strip([Segment(fit(row.label, paint.width, "left"), style)], paint.width)
+        return self._run_strip(row, paint)
 
-    def _scroll_sideways(self, strip: Strip, layout: Layout) -> Strip:
-        width, scroll_x = self.size.width, round(self.scroll_x)
-        if scroll_x == 0 or layout.fixed_width >= width:
-            return strip.crop_extend(0, width, self.rich_style)
-        start = layout.fixed_width + scroll_x
-        moving = strip.crop_extend(start, start + width - layout.fixed_width, self.rich_style)
-        return Strip.join([strip.crop(0, layout.fixed_width), moving])
+    def _paint_now(self, layout: Layout) -> _Paint:
+        return _Paint(
+            layout=layout,
+            width=self.size.width,
+            top=round(self.scroll_y),
+            scroll_x=round(self.scroll_x),
+            base=self.rich_style,
+            focused=self.has_focus,
+        )
 
-    def _header_strip(self, layout: Layout) -> Strip:
-        style = self.rich_style + self.get_component_rich_style("runs-table--header")
+    def _scroll_sideways(self, strip: Strip, paint: _Paint) -> Strip:
+        width, scroll_x, fixed = paint.width, paint.scroll_x, paint.layout.fixed_width
+        if scroll_x == 0 or fixed >= width:
+            return strip.crop_extend(0, width, paint.base)
+        start = fixed + scroll_x
+        moving = strip.crop_extend(start, start + width - fixed, paint.base)
+        return Strip.join([strip.crop(0, fixed), moving])
+
+    def _header_strip(self, paint: _Paint) -> Strip:
+        style = paint.base + self.get_component_rich_style("runs-table--header")
         segments: list[Segment] = []
-        for column, width in zip(self._columns, layout.widths, strict=True):
+        for column, width in zip(self._columns, paint.layout.widths, strict=True):
             title = column.title
             if column.key == self._sort_key:
                 title += "▼" if self._sort_reverse else "▲"
             if column.key == "name":
                 title = " " * cell_len(SWATCH) + title
             segments.append(Segment(fit(title, width, column.align) + " " * GAP, style))
-        return Strip(segments, layout.total_width)
+        return Strip(segments, paint.layout.total_width)
 
-    def _run_strip(self, run: Run, layout: Layout) -> Strip:
+    def _run_strip(self, run: Run, paint: _Paint) -> Strip:
+        """The row of ``run`` as shown (scrolled sideways), cached until it changes."""
         is_cursor = run.sig == self._cursor_sig
         color = self._colors.get(run.sig)
-        key = (layout.widths, is_cursor, color, self.has_focus)
+        key = (paint.layout.widths, is_cursor, color, paint.focused, paint.width, paint.scroll_x)
         cached = self._strips.get(run.sig)
         if cached is not None and cached[0] == key:
             return cached[1]
-        strip = self._build_run_strip(run, layout, is_cursor, color)
+        whole = self._build_run_strip(run, paint, is_cursor, color)
+        strip = self._scroll_sideways(whole, paint)
         self._strips[run.sig] = (key, strip)
         return strip
 
     def _build_run_strip(
-        self, run: Run, layout: Layout, is_cursor: bool, color: int | None
+        self, run: Run, paint: _Paint, is_cursor: bool, color: int | None
     ) -> Strip:
-        row_style = self.rich_style
+        layout = paint.layout
+        row_style = paint.base
         if is_cursor:
             row_style += self.get_component_rich_style("runs-table--cursor")
-        gap = Segment(" " * GAP, row_style)
-        segments: list[Segment] = []
+        gap = (" " * GAP, row_style)
+        parts: list[tuple[str, Style]] = []
         cells = self._cells_of(run)
         for column, width, text in zip(self._columns, layout.widths, cells, strict=True):
             if column.key == "name":
                 swatch_style = Style(color=palette_color(color)) if color is not None else None
-                segments.append(
-                    Segment(SWATCH if color is not None else "  ", row_style + swatch_style)
-                )
+                parts.append((SWATCH if color is not None else "  ", row_style + swatch_style))
                 width -= cell_len(SWATCH)
             style = row_style
             if column.key == "status":
                 style += Style.parse(status_style(run.status))
-            segments.extend((Segment(fit(text, width, column.align), style), gap))
-        return Strip(segments, layout.total_width)
+            parts += ((fit(text, width, column.align), style), gap)
+        return Strip(_joined_segments(parts), layout.total_width)
+
+
+@dataclass(frozen=True)
+class _Paint:
+    """What every row of one paint shares, looked up once (``rich_style`` walks the DOM)."""
+
+    layout: Layout
+    width: int
+    top: int
+    scroll_x: int
+    base: Style
+    focused: bool
+
+
+def _joined_segments(parts: Iterable[tuple[str, Style]]) -> list[Segment]:
+    """One segment per run of neighbouring parts in the same style: fewer segments for
+    Textual to crop, filter and compose, the same cells."""
+    return [
+        Segment("".join(text for text, _ in group), style)
+        for style, group in itertools.groupby(parts, key=operator.itemgetter(1))
+    ]
+
+
+def _line_regions(lines: Sequence[int], width: int) -> list[Region]:
+    """Regions ``width`` wide covering ``lines`` (sorted), neighbouring lines merged."""
+    regions: list[Region] = []
+    for line in lines:
+        if regions and regions[-1].bottom == line:
+            last = regions[-1]
+            regions[-1] = Region(0, last.y, width, last.height + 1)
+        else:
+            regions.append(Region(0, line, width, 1))
+    return regions

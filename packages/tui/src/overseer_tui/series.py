@@ -12,9 +12,10 @@ A plot ``columns`` characters wide can show, per column, no more than the lowest
 highest point; :meth:`Series.decimate` returns just those (and the first and last points of
 the range), so drawing costs the same for a thousand points or ten million. When x grows
 with the points (steps and times normally do), finding them costs ``O(columns * log n)``:
-the series keeps a min/max pyramid (level k holds, for each block of ``2**k`` points, which
-one is lowest and which highest), extended as points arrive. :func:`decimate_arrays` is the
-plain ``O(n)`` version of the same reduction, which the tests hold the fast one to.
+the series keeps a min/max pyramid (level k holds, for each block of ``2**k`` points from
+16 up, its lowest and highest value and where they are), extended as points arrive.
+:func:`decimate_arrays` is the plain ``O(n)`` version of the same reduction, which the
+tests hold the fast one to.
 
 Smoothing (:mod:`overseer_tui.smoothing`) is computed once per weight, then extended as
 points arrive. For a long series that first pass can run in another thread::
@@ -29,6 +30,7 @@ at the first call that returns arrays.
 
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from collections.abc import Callable, Sequence
@@ -140,20 +142,38 @@ class Series:
             column, its lowest and highest finite point (in the order they occur): at most
             ``2 * columns + 2`` points. The same points as :func:`decimate_arrays`.
         """
+        return self.decimate_each(axis, x_lo, x_hi, columns, (smoothing,))[0]
+
+    def decimate_each(
+        self, axis: str, x_lo: float, x_hi: float, columns: int, smoothings: Sequence[float]
+    ) -> list[tuple[FloatArray, FloatArray]]:
+        """:meth:`decimate` with each weight of ``smoothings`` (0 for the raw values).
+
+        The lines share where the columns start, found once: a plot drawing a series raw
+        and smoothed searches its x once.
+
+        Returns:
+            One ``(xs, ys)`` per weight, in the order given.
+        """
         import numpy
 
         stored_x, offset = self._x_source(axis)
         _check_columns(columns)
         if not self._values.data or not x_lo <= x_hi:
-            return numpy.empty(0), numpy.empty(0)
+            return [(numpy.empty(0), numpy.empty(0)) for _ in smoothings]
         xs = numpy.frombuffer(stored_x.data, dtype=numpy.float64)
-        ys = self._y_array(smoothing)
         base = "step" if axis == "step" else "wall"
-        if stored_x.ordered:
-            pyramid = self._pyramid_for(smoothing, ys)
-        else:
-            xs, ys, pyramid = self._reordered_for(base, smoothing, xs, ys)
-        return _decimate_sorted(xs, offset, ys, pyramid, (x_lo, x_hi), columns)
+        split: _ColumnSplit | None = None
+        lines = []
+        for smoothing in smoothings:
+            ys = self._y_array(smoothing)
+            if stored_x.ordered:
+                sorted_xs, pyramid = xs, self._pyramid_for(smoothing, ys)
+            else:  # sorted alike whatever the weight: the split holds for each
+                sorted_xs, ys, pyramid = self._reordered_for(base, smoothing, xs, ys)
+            split = split or _ColumnSplit.of(sorted_xs, offset, (x_lo, x_hi), columns)
+            lines.append(split.reduce(sorted_xs, offset, ys, pyramid))
+        return lines
 
     def has_smoothed(self, weight: float) -> bool:
         """Whether the values smoothed with ``weight`` are kept (decimating them is cheap)."""
@@ -297,31 +317,51 @@ def _column_edges(x_lo: float, x_hi: float, columns: int) -> FloatArray:
     return edges
 
 
-def _decimate_sorted(
-    xs: FloatArray,
-    offset: float,
-    ys: FloatArray,
-    pyramid: _MinMaxPyramid,
-    x_range: tuple[float, float],
-    columns: int,
-) -> tuple[FloatArray, FloatArray]:
-    """:meth:`Series.decimate` once x (less ``offset``) is sorted; returns copies."""
-    import numpy
+@dataclass(frozen=True)
+class _ColumnSplit:
+    """Where the columns of a range split points sorted by x (less an offset).
 
-    x_lo, x_hi = x_range
-    first = int(_search_shifted(xs, offset, numpy.array([x_lo]), "left")[0])
-    end = int(_search_shifted(xs, offset, numpy.array([x_hi]), "right")[0])
-    if end - first <= 2 * columns:
-        chosen = numpy.arange(first, end)
-    else:
+    Attributes:
+        first: The index of the range's first point.
+        end: One past the index of its last point.
+        starts: Each column's first index; None when the range is few enough points to
+            keep whole.
+    """
+
+    first: int
+    end: int
+    starts: IndexArray | None
+
+    @classmethod
+    def of(
+        cls, xs: FloatArray, offset: float, x_range: tuple[float, float], columns: int
+    ) -> _ColumnSplit:
+        """The split of ``x_range`` into ``columns`` over ``xs`` (sorted)."""
+        import numpy
+
+        x_lo, x_hi = x_range
+        first = int(_search_shifted(xs, offset, numpy.array([x_lo]), "left")[0])
+        end = int(_search_shifted(xs, offset, numpy.array([x_hi]), "right")[0])
+        if end - first <= 2 * columns:
+            return cls(first, end, None)
         inner_edges = _column_edges(x_lo, x_hi, columns)[1:-1]
         bounds = numpy.clip(_search_shifted(xs, offset, inner_edges, "left"), first, end)
-        starts = numpy.concatenate(([first], bounds))
-        stops = numpy.concatenate((bounds, [end]))
-        lowest, highest = pyramid.extremes(ys, starts, stops)
-        found = numpy.concatenate(([first, end - 1], lowest, highest))
-        chosen = numpy.unique(found[found >= 0])
-    return xs[chosen] - offset, ys[chosen]
+        return cls(first, end, numpy.concatenate(([first], bounds)))
+
+    def reduce(
+        self, xs: FloatArray, offset: float, ys: FloatArray, pyramid: _MinMaxPyramid
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`Series.decimate` of the points ``(xs - offset, ys)``; returns copies."""
+        import numpy
+
+        if self.starts is None:
+            chosen = numpy.arange(self.first, self.end)
+        else:
+            stops = numpy.concatenate((self.starts[1:], [self.end]))
+            lowest, highest = pyramid.extremes(ys, self.starts, stops)
+            found = numpy.concatenate(([self.first, self.end - 1], lowest, highest))
+            chosen = numpy.unique(found[found >= 0])
+        return xs[chosen] - offset, ys[chosen]
 
 
 def _search_shifted(
@@ -391,7 +431,7 @@ class _Column:
 
 
 class _Growable:
-    """A numpy array that grows by doubling: amortised O(1) per appended element."""
+    """A numpy array that grows geometrically: amortised O(1) per appended element."""
 
     def __init__(self, dtype: Any) -> None:
         import numpy
@@ -404,7 +444,10 @@ class _Growable:
 
         needed = self.size + len(values)
         if needed > len(self._data):
-            grown = numpy.empty(max(needed, 2 * len(self._data)), dtype=self._data.dtype)
+            # Room to spare after a large first extend too: the next points then append
+            # without copying the whole array at once.
+            room = max(needed + needed // 4, 2 * len(self._data))
+            grown = numpy.empty(room, dtype=self._data.dtype)
             grown[: self.size] = self._data[: self.size]
             self._data = grown
         self._data[self.size : needed] = values
@@ -414,119 +457,273 @@ class _Growable:
         return self._data[: self.size]
 
 
-class _MinMaxPyramid:
-    """For each level k >= 1 and each whole block of ``2**k`` points, where the block's
-    lowest and highest finite value are (the first one among equals).
+_BASE_LEVEL = 4
+"""The pyramid's smallest blocks hold ``2**_BASE_LEVEL`` points."""
 
-    Level 0 is the points themselves. A range is covered by at most two blocks per level
-    (the usual bottom-up decomposition), so its extremes cost O(log n) lookups.
+
+class _MinMaxPyramid:
+    """For each level k >= :data:`_BASE_LEVEL` and each whole block of ``2**k`` points, the
+    block's lowest and highest finite value and where they are (the first among equals).
+
+    A range is covered by at most two blocks per level (the usual bottom-up decomposition)
+    plus fewer than ``2**_BASE_LEVEL`` points at each end, read directly: its extremes cost
+    O(log n) look-ups, a block's in one small record. Starting at blocks of 16 points keeps
+    the pyramid to about 4 bytes a point.
+
+    The last answer is kept: while a plot follows a growing series its columns move by a
+    point or so between frames, and a column whose extremes are still inside it needs
+    only the few points it gained.
     """
 
     def __init__(self) -> None:
         self.size = 0
-        self._lowest: list[_Growable] = []  # level k + 1 at index k
-        self._highest: list[_Growable] = []
+        self._levels: list[_Growable] = []  # level _BASE_LEVEL + i at index i
+        self._last: _Answer | None = None
 
     def extend(self, ys: FloatArray) -> None:
         """Add the blocks completed by the points of ``ys`` beyond those already seen."""
-        import numpy
-
         self.size = len(ys)
-        level = 1
-        while self.size >> level:
-            if len(self._lowest) < level:
-                self._lowest.append(_Growable(numpy.intp))
-                self._highest.append(_Growable(numpy.intp))
-            have, want = self._lowest[level - 1].size, self.size >> level
-            if want > have and level == 1:
-                # Pairs of points: strided slices, not a gather through index arrays.
-                left = numpy.arange(2 * have, 2 * want, 2)
-                pair = (ys[2 * have : 2 * want : 2], ys[2 * have + 1 : 2 * want : 2])
-                self._lowest[0].extend(_pick(pair, left, left + 1, lower=True))
-                self._highest[0].extend(_pick(pair, left, left + 1, lower=False))
-            elif want > have:
-                lows, highs = self._blocks(level - 1, numpy.arange(2 * have, 2 * want))
-                low_pair = (ys[lows[0::2]], ys[lows[1::2]])
-                high_pair = (ys[highs[0::2]], ys[highs[1::2]])
-                self._lowest[level - 1].extend(_pick(low_pair, lows[0::2], lows[1::2], lower=True))
-                self._highest[level - 1].extend(
-                    _pick(high_pair, highs[0::2], highs[1::2], lower=False)
-                )
-            level += 1
+        index = 0
+        while want := self.size >> (_BASE_LEVEL + index):
+            if len(self._levels) == index:
+                self._levels.append(_Growable(_summary_dtype()))
+            have = self._levels[index].size
+            if want <= have:
+                break  # no new block here, so none above either
+            if index == 0:
+                self._levels[0].extend(_summarise_points(ys, have, want))
+            else:
+                below = self._levels[index - 1].view()[2 * have : 2 * want]
+                self._levels[index].extend(_summarise_pairs(below))
+            index += 1
 
     def extremes(
         self, ys: FloatArray, starts: IndexArray, stops: IndexArray
     ) -> tuple[IndexArray, IndexArray]:
         """For each range ``[start, stop)``, the index of its lowest and highest finite
-        value (-1 when it has none)."""
+        value (-1 when it has none).
+
+        ``ys`` holds the points the pyramid was extended with: later calls may add points
+        at the end, never change one.
+        """
         import numpy
 
-        lowest = numpy.full(len(starts), -1, dtype=numpy.intp)
-        highest = lowest.copy()
         low, high = starts.astype(numpy.intp), stops.astype(numpy.intp)
-        level = 0
-        while (low < high).any():
-            take_low = (low < high) & (low % 2 == 1)  # a right child: its sibling is outside
-            self._merge(ys, level, low, take_low, (lowest, highest))
-            low = low + take_low
-            take_high = (low < high) & (high % 2 == 1)
-            high = high - take_high
-            self._merge(ys, level, high, take_high, (lowest, highest))
-            low, high, level = low >> 1, high >> 1, level + 1
+        if self._last is not None and len(self._last.starts) == len(low):
+            lowest, highest, redo = self._last.moved_to(ys, low, high)
+        else:
+            lowest = numpy.full(len(low), -1, dtype=numpy.intp)
+            highest = lowest.copy()
+            redo = numpy.ones(len(low), dtype=bool)
+        if redo.any():
+            rows = numpy.flatnonzero(redo)
+            lowest[rows], highest[rows] = self._covered_extremes(ys, low[rows], high[rows])
+        self._last = _Answer(low, high, lowest.copy(), highest.copy())
         return lowest, highest
 
-    def _blocks(self, level: int, blocks: IndexArray) -> tuple[IndexArray, IndexArray]:
-        """Where the lowest and highest values of ``blocks`` of ``level`` are."""
-        if level == 0:
-            return blocks, blocks
-        return self._lowest[level - 1].view()[blocks], self._highest[level - 1].view()[blocks]
-
-    def _merge(
-        self,
-        ys: FloatArray,
-        level: int,
-        blocks: IndexArray,
-        mask: NDArray[numpy.bool_],
-        best: tuple[IndexArray, IndexArray],
-    ) -> None:
-        """Fold block ``blocks[i]`` of ``level`` into range i's extremes where ``mask[i]``."""
+    def _covered_extremes(
+        self, ys: FloatArray, low: IndexArray, high: IndexArray
+    ) -> tuple[IndexArray, IndexArray]:
+        """:meth:`extremes` from the blocks covering each range."""
         import numpy
 
-        ranges = numpy.flatnonzero(mask)
-        if not len(ranges):
-            return
-        lows, highs = self._blocks(level, blocks[ranges])
-        lowest, highest = best
-        lowest[ranges] = _better(ys, lowest[ranges], lows, lower=True)
-        highest[ranges] = _better(ys, highest[ranges], highs, lower=False)
+        first, end = -(-low >> _BASE_LEVEL), high >> _BASE_LEVEL  # the whole blocks inside
+        inner_low = numpy.minimum(first << _BASE_LEVEL, high)
+        inner_high = numpy.maximum(end << _BASE_LEVEL, inner_low)
+        # In the order of the points they stand for, so that the first of equal extremes
+        # is the first one argmin or argmax finds.
+        candidates = (
+            _Candidates.of_points(ys, low, inner_low),
+            self._covering_blocks(first, end),
+            _Candidates.of_points(ys, inner_high, high),
+        )
+        return _first_extreme(candidates, lower=True), _first_extreme(candidates, lower=False)
+
+    def _covering_blocks(self, first: IndexArray, end: IndexArray) -> _Candidates:
+        """The blocks covering the base blocks ``[first, end)`` of each range, in x order.
+
+        At level k above the base the range runs from block ``ceil(first / 2**k)`` to
+        ``floor(end / 2**k)``, and takes the block at each odd end.
+        """
+        import numpy
+
+        shifts = numpy.arange(int((end - first).max(initial=0)).bit_length())
+        lows = -(-first[:, None] >> shifts)
+        highs = end[:, None] >> shifts
+        low_odd = lows & 1
+        take_low = (lows < highs) & (low_odd == 1)
+        take_high = (lows + low_odd < highs) & (highs & 1 == 1)
+        # Block 0 exists at every level looked at: a harmless look-up where none is taken.
+        blocks = numpy.stack((lows * take_low, (highs - 1) * take_high), axis=2)
+        found = [
+            numpy.take(self._levels[level].view(), blocks[:, level]) for level in shifts.tolist()
+        ]
+        # Left blocks rise in level, then right blocks fall: that is their order in x.
+        ordered = [part[:, :1] for part in found] + [part[:, 1:] for part in reversed(found)]
+        taken = numpy.concatenate((take_low, take_high[:, ::-1]), axis=1)
+        return _Candidates.of_blocks(ordered, taken, len(first))
 
 
-def _pick(
-    values: tuple[FloatArray, FloatArray], left: IndexArray, right: IndexArray, *, lower: bool
-) -> IndexArray:
-    """Of two neighbouring blocks' extremes (their ``values`` and indices), the one that wins
-    (the left one on a tie)."""
+@functools.cache
+def _summary_dtype() -> numpy.dtype[Any]:
+    """One block of the pyramid: its extreme finite values and their indices (a block
+    with no finite value holds inf as its lowest, -inf as its highest)."""
     import numpy
 
-    y_left, y_right = values
-    wins = y_right < y_left if lower else y_right > y_left
-    take_right = numpy.isfinite(y_right) & (wins | ~numpy.isfinite(y_left))
-    picked: IndexArray = numpy.where(take_right, right, left)
-    return picked
+    return numpy.dtype(
+        [
+            ("lowest", numpy.float64),
+            ("highest", numpy.float64),
+            ("lowest_at", numpy.intp),
+            ("highest_at", numpy.intp),
+        ]
+    )
 
 
-def _better(
-    ys: FloatArray, current: IndexArray, candidate: IndexArray, *, lower: bool
-) -> IndexArray:
-    """The better of two extremes found in any order (-1: none yet; ties: the earlier)."""
+def _summarise_points(ys: FloatArray, first: int, end: int) -> NDArray[Any]:
+    """The summaries of base blocks ``[first, end)``, read from the points."""
     import numpy
 
-    y_current, y_candidate = ys[current], ys[candidate]  # current -1 reads a value never used
-    wins = y_candidate < y_current if lower else y_candidate > y_current
-    earlier_tie = (y_candidate == y_current) & (candidate < current)
-    take = numpy.isfinite(y_candidate) & ((current < 0) | wins | earlier_tie)
-    better: IndexArray = numpy.where(take, candidate, current)
-    return better
+    size = 1 << _BASE_LEVEL
+    points = ys[first * size : end * size].reshape(-1, size)
+    lowest, highest = _scored(points, numpy.isfinite(points))
+    rows = numpy.arange(end - first)
+    low_at, high_at = lowest.argmin(axis=1), highest.argmax(axis=1)
+    summaries = numpy.empty(end - first, dtype=_summary_dtype())
+    summaries["lowest"] = lowest[rows, low_at]
+    summaries["highest"] = highest[rows, high_at]
+    summaries["lowest_at"] = (first + rows) * size + low_at
+    summaries["highest_at"] = (first + rows) * size + high_at
+    return summaries
+
+
+def _summarise_pairs(below: NDArray[Any]) -> NDArray[Any]:
+    """The summaries of the blocks made of each pair of ``below`` (the left one on a tie)."""
+    import numpy
+
+    left, right = below[0::2], below[1::2]
+    merged: NDArray[Any] = left.copy()
+    lower = right["lowest"] < left["lowest"]  # inf, an empty block's, never wins
+    higher = right["highest"] > left["highest"]
+    for names, wins in ((("lowest", "lowest_at"), lower), (("highest", "highest_at"), higher)):
+        for name in names:
+            merged[name] = numpy.where(wins, right[name], left[name])
+    return merged
+
+
+def _scored(values: FloatArray, usable: NDArray[numpy.bool_]) -> tuple[FloatArray, FloatArray]:
+    """``values`` as candidates for the lowest and for the highest: where not ``usable``,
+    inf and -inf, which never win."""
+    import numpy
+
+    return numpy.where(usable, values, math.inf), numpy.where(usable, values, -math.inf)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """Ranges ``[starts, stops)`` and the indices of their extremes (-1: none)."""
+
+    starts: IndexArray
+    stops: IndexArray
+    lowest: IndexArray
+    highest: IndexArray
+
+    def moved_to(
+        self, ys: FloatArray, starts: IndexArray, stops: IndexArray
+    ) -> tuple[IndexArray, IndexArray, NDArray[numpy.bool_]]:
+        """The extremes of the ranges ``[starts, stops)``, each the same range as before
+        moved a little, from this answer; and which ranges must be found afresh.
+
+        A range that gained fewer than ``2**_BASE_LEVEL`` points at each end and still holds
+        its old extremes (or had none) has for extremes the best of those points and its old
+        extremes. (Points it lost before its first extreme were worse than it; ties go to the
+        first, so the points gained before come first.)
+        """
+        import numpy
+
+        def kept(at: IndexArray) -> NDArray[numpy.bool_]:
+            inside: NDArray[numpy.bool_] = (at < 0) | ((at >= starts) & (at < stops))
+            return inside
+
+        gained_before, gained_after = self.starts - starts, stops - self.stops
+        few = (gained_before < 1 << _BASE_LEVEL) & (gained_after < 1 << _BASE_LEVEL)
+        reusable = few & kept(self.lowest) & kept(self.highest)
+        candidates = (
+            _Candidates.of_points(ys, starts, numpy.clip(self.starts, starts, stops)),
+            _Candidates.of_indices(ys, self.lowest, self.highest),
+            _Candidates.of_points(ys, numpy.maximum(self.stops, starts), stops),
+        )
+        lowest = _first_extreme(candidates, lower=True)
+        highest = _first_extreme(candidates, lower=False)
+        return lowest, highest, ~reusable
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Candidate extremes, one row per range: values as :func:`_scored` gives them, and
+    the index of each."""
+
+    lowest: FloatArray
+    highest: FloatArray
+    lowest_at: IndexArray
+    highest_at: IndexArray
+
+    @classmethod
+    def of_points(cls, ys: FloatArray, starts: IndexArray, stops: IndexArray) -> _Candidates:
+        """The points ``[start, stop)`` of each range, fewer than ``2**_BASE_LEVEL``."""
+        import numpy
+
+        at = starts[:, None] + numpy.arange(1 << _BASE_LEVEL)
+        values = ys[numpy.minimum(at, len(ys) - 1)]
+        lowest, highest = _scored(values, (at < stops[:, None]) & numpy.isfinite(values))
+        return cls(lowest, highest, at, at)
+
+    @classmethod
+    def of_indices(
+        cls, ys: FloatArray, lowest_at: IndexArray, highest_at: IndexArray
+    ) -> _Candidates:
+        """One point per range for each kind: its index, or -1 for none."""
+        import numpy
+
+        low, high = ys[lowest_at][:, None], ys[highest_at][:, None]  # -1 reads one never used
+        lowest = numpy.where(lowest_at[:, None] >= 0, low, math.inf)
+        highest = numpy.where(highest_at[:, None] >= 0, high, -math.inf)
+        return cls(lowest, highest, lowest_at[:, None], highest_at[:, None])
+
+    @classmethod
+    def of_blocks(
+        cls, summaries: Sequence[NDArray[Any]], taken: NDArray[numpy.bool_], count: int
+    ) -> _Candidates:
+        """Block summaries, one column per array of ``summaries`` (``count`` rows), those
+        not ``taken`` left out."""
+        import numpy
+
+        def joined(name: str) -> NDArray[Any]:
+            if not summaries:
+                return numpy.empty((count, 0), dtype=_summary_dtype()[name])
+            return numpy.concatenate([summary[name] for summary in summaries], axis=1)
+
+        lowest = numpy.where(taken, joined("lowest"), math.inf)
+        highest = numpy.where(taken, joined("highest"), -math.inf)
+        return cls(lowest, highest, joined("lowest_at"), joined("highest_at"))
+
+
+def _first_extreme(parts: Sequence[_Candidates], *, lower: bool) -> IndexArray:
+    """Per row, the index of the lowest (or highest) finite candidate of ``parts`` (their
+    columns side by side), the first one among equals; -1 where none is finite."""
+    import numpy
+
+    if lower:
+        scored = numpy.concatenate([part.lowest for part in parts], axis=1)
+        at = numpy.concatenate([part.lowest_at for part in parts], axis=1)
+        column = scored.argmin(axis=1)
+    else:
+        scored = numpy.concatenate([part.highest for part in parts], axis=1)
+        at = numpy.concatenate([part.highest_at for part in parts], axis=1)
+        column = scored.argmax(axis=1)
+    rows = numpy.arange(len(scored))
+    found: IndexArray = numpy.where(numpy.isfinite(scored[rows, column]), at[rows, column], -1)
+    return found
 
 
 @dataclass
